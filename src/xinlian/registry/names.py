@@ -1,0 +1,97 @@
+"""Company-name normalisation, used everywhere names are compared.
+
+``normalise`` maps the spellings of one firm to one key: full/half width, traditional → simplified (OpenCC
+t2s), brackets, region parentheticals such as (常州) or （江苏）, and legal-form endings (有限公司, 股份有限公司,
+集团 …, from ``data/lexicons/legal_forms.yaml``). So 澎芯半导体(常州)有限公司, 澎芯半導體（常州）有限公司 and 澎芯半导体
+all give 澎芯半导体. ``core`` further drops a leading region name (常州亦泓科技 → 亦泓科技).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+_PAREN = re.compile(r"\(([^()]{1,12})\)")
+_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[tuple[str, ...], frozenset[str]]:
+    data = yaml.safe_load(resources.files("xinlian.data.lexicons").joinpath("legal_forms.yaml").read_text("utf-8"))
+    forms = tuple(sorted((f.lower() for f in data["legal_forms"]), key=len, reverse=True))
+    return forms, frozenset(data.get("region_words", []))
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _region_names() -> frozenset[str]:
+    try:
+        from xinlian.registry import regions
+    except ImportError:  # pragma: no cover - regions ship with the package
+        return frozenset()
+    return frozenset(regions.name_index())
+
+
+def _is_region(word: str) -> bool:
+    _, extra = _lexicon()
+    if word in extra or word in _region_names():
+        return True
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{1,6}(省|市|区|县|自治区|自治州)", word))
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text) if text else text
+
+
+def basic(name: str) -> str:
+    """Width, script, brackets and spaces only: the displayable clean form of a name."""
+    s = unicodedata.normalize("NFKC", name or "")
+    s = s.replace("〔", "(").replace("〕", ")").replace("【", "(").replace("】", ")")
+    s = to_simplified(s)
+    s = _SPACE.sub("", s) if re.search(r"[\u4e00-\u9fff]", s) else _SPACE.sub(" ", s).strip()
+    return s
+
+
+@lru_cache(maxsize=200_000)
+def normalise(name: str) -> str:
+    """The matching key of a company name.
+
+    >>> normalise("澎芯半導體（常州）有限公司")
+    '澎芯半导体'
+    """
+    s = basic(name).lower()
+    forms, _ = _lexicon()
+    changed = True
+    while changed:
+        changed = False
+        for form in forms:
+            if s.endswith(form) and len(s) > len(form):
+                s = s[: -len(form)].rstrip(" ,.")
+                changed = True
+                break
+        m = re.search(r"\(([^()]{1,12})\)$", s)
+        if m and _is_region(m.group(1)):
+            s = s[: m.start()]
+            changed = True
+    s = _PAREN.sub(lambda m: "" if _is_region(m.group(1)) else m.group(0), s)
+    return s.strip()
+
+
+def core(name: str) -> str:
+    """``normalise`` without a leading region name: 常州亦泓科技有限公司 → 亦泓科技."""
+    s = normalise(name)
+    names = _region_names()
+    for length in range(min(6, len(s) - 2), 1, -1):
+        if s[:length] in names:
+            return s[length:]
+    return s

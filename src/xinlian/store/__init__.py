@@ -1,0 +1,1 @@
+"""Storage: one database URL, SQLite by default, PostgreSQL 15 for several users."""
