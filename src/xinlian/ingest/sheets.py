@@ -130,7 +130,9 @@ def _detect(rows: list[tuple[int, list]], aliases: dict[str, str], path: Path) -
     # A header row above whose cells span several columns (merged cells leave blanks to the right).
     if best_i > 0:
         above_number, above = rows[best_i - 1]
-        if any(isinstance(c, str) and c.strip() for c in above) and not any(isinstance(c, (int, float)) for c in above):
+        texts = [c for c in above if isinstance(c, str) and c.strip()]
+        # a title line over the table has one cell; a header row above has several
+        if len(texts) >= 2 and not any(isinstance(c, (int, float)) for c in above):
             filled, last = [], None
             for c in above:
                 last = c if (c is not None and str(c).strip()) else last

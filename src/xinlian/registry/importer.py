@@ -151,7 +151,10 @@ class RowParser:
                 self.by_field.setdefault(col.field, []).append(col)
         if "name" not in self.by_field:
             raise SheetError(f"{sheet.path}: 找不到“企业名称”列（表头为：{', '.join(c.header for c in sheet.columns if c.header)}）")
-        self.default_year = options.year or (date.today().year - 1)
+        # Figures with no year of their own belong to --year, else to the newest year named in the headers,
+        # else to last year.
+        header_years = [c.year for c in sheet.columns if c.year]
+        self.default_year = options.year or (max(header_years) if header_years else date.today().year - 1)
 
     def _cell(self, row, col: Column):
         return row.cells[col.index] if col.index < len(row.cells) else None
@@ -273,8 +276,10 @@ class RowParser:
 
 
 def _fingerprint(rec: dict) -> str:
-    return hashlib.sha1(json.dumps({k: v for k, v in rec.items() if k != "row"}, sort_keys=True, default=str,
-                                   ensure_ascii=False).encode()).hexdigest()
+    """What a row says, without where it stands in the file (row numbers, evidence text)."""
+    content = {k: v for k, v in rec.items() if k not in ("row", "nodes")}
+    content["nodes"] = sorted(n for n, _ in rec["nodes"])
+    return hashlib.sha1(json.dumps(content, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
 # --- writing -----------------------------------------------------------------------------------------------------

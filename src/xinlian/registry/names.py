@@ -72,7 +72,7 @@ def normalise(name: str) -> str:
     s = basic(name).lower()
     forms, _ = _lexicon()
     changed = True
-    while changed:
+    while changed and s not in forms:
         changed = False
         for form in forms:
             if s.endswith(form) and len(s) > len(form):

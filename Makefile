@@ -1,0 +1,45 @@
+# The two commands of the README, and the benchmarks.
+#   make demo   creates .venv, installs xinlian, builds the sample database and serves it on 127.0.0.1:8000
+#   make test   installs the test dependencies (Python packages, and Chromium + a CJK font through apt when
+#               missing) and runs the whole suite on SQLite and on a throwaway PostgreSQL 15
+#   make bench  runs every benchmark in bench/ (BENCH_SIZE=small for a quick run)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip
+BENCH_SIZE ?= full
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench install install-test system-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(PIP) install --quiet -e . 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import xinlian.cli" && touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -e ".[test]" 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import pytest, xdist, hypothesis, playwright" && touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/xinlian demo
+
+test: $(VENV)/.installed-test system-deps
+	MPLCONFIGDIR=$$(mktemp -d) $(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	mkdir -p bench/results
+	: > bench/results/latest.jsonl
+	set -e; for f in bench/bench_*.py; do echo "== $$f" >&2; $(PY) $$f --size $(BENCH_SIZE); done
+
+clean:
+	rm -rf $(VENV) xinlian-data build *.egg-info

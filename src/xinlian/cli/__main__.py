@@ -1,0 +1,3 @@
+from xinlian.cli import main
+
+main()
