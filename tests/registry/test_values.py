@@ -46,3 +46,9 @@ def test_counts():
     assert v.count(35.0) == 35
     with pytest.raises(v.ValueProblem):
         v.count(3.5)
+
+
+@pytest.mark.parametrize("raw", ["inf", "-Infinity", "1e400"])
+def test_infinite_amounts_are_refused(raw):
+    with pytest.raises(v.ValueProblem):
+        v.amount_yuan(raw)

@@ -19,6 +19,7 @@ import csv
 import hashlib
 import json
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -115,6 +116,7 @@ def _unit_of(col: Column) -> float:
     return 1.0
 
 
+@lru_cache(maxsize=4096)
 def _region_code(text: str) -> str:
     from xinlian.registry import regions
 
@@ -172,12 +174,19 @@ class RowParser:
             if col is not None:
                 problem(col, formula, "公式没有计算结果（请在 Excel/WPS 中打开并保存，或粘贴为数值）")
 
+        cells = row.cells
+        ncells = len(cells)
+        by_field = self.by_field
+
         def first(fieldname: str):
-            for col in self.by_field.get(fieldname, []):
-                v = self._cell(row, col)
-                if not values.is_blank(v):
+            cols = by_field.get(fieldname)
+            if not cols:
+                return None, None
+            for col in cols:
+                v = cells[col.index] if col.index < ncells else None
+                if v is not None and not values.is_blank(v):
                     return col, v
-            return (self.by_field.get(fieldname) or [None])[0], None
+            return cols[0], None
 
         col, name = first("name")
         name = values.text(name)
@@ -237,7 +246,7 @@ class RowParser:
         v = values.text(v)
         if v:
             found, unknown = resolve_nodes(self.options.chain, v)
-            rec["nodes"] = [(n, f"{Path(self.sheet_name).name} 第{row.number}行 产业链环节：{v}") for n in found]
+            rec["nodes"] = [(n, f"{self.sheet_name} 第{row.number}行 产业链环节：{v}") for n in found]
             for part in unknown:
                 problem(col, part, f"未知的产业链环节 {part!r}（该值被忽略，企业照常导入）", "warning")
 
@@ -277,9 +286,9 @@ class RowParser:
 
 def _fingerprint(rec: dict) -> str:
     """What a row says, without where it stands in the file (row numbers, evidence text)."""
-    content = {k: v for k, v in rec.items() if k not in ("row", "nodes")}
-    content["nodes"] = sorted(n for n, _ in rec["nodes"])
-    return hashlib.sha1(json.dumps(content, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
+    content = sorted((k, repr(v)) for k, v in rec.items() if k not in ("row", "nodes"))
+    content.append(("nodes", repr(sorted(n for n, _ in rec["nodes"]))))
+    return hashlib.sha1(repr(content).encode()).digest().hex()
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -292,14 +301,18 @@ def _write_chunk(session, chunk: list[dict], options: ImportOptions, report: Imp
     table = Enterprise.__table__
     _adopt_codes(session, [r for r in chunk if r["credit_code"]])
     keys = [match_key(r["credit_code"], r["name_norm"], r["region_code"]) for r in chunk]
-    known = set(session.execute(select(table.c.match_key).where(table.c.match_key.in_(set(keys)))).scalars())
+    known = _ids_by_key(session, set(keys))
     source = options.source or Path(report.file).name
-    rows = [{**{c: r.get(c) for c in ENTERPRISE_COLS}, "match_key": key, "status": "active",
-             "is_sample": options.is_sample, "source": source} for r, key in zip(chunk, keys)]
-    ids = _upsert_enterprises(session, _dedupe(rows, ("match_key",)))
-    new_keys = set(keys) - known
-    report.inserted += len(new_keys)
-    report.updated += len(set(keys)) - len(new_keys)
+    rows = _dedupe([{**{c: r.get(c) for c in ENTERPRISE_COLS}, "match_key": key, "status": "active",
+                     "is_sample": options.is_sample, "source": source, "version": 1}
+                    for r, key in zip(chunk, keys)], ("match_key",))
+    # Blank cells never overwrite what is known: COALESCE(new, old) for every column a sheet can fill.
+    dialect.upsert_many(session, table.name, rows, keys=["match_key"], keep_old_when_null=True,
+                        update=[c for c in ENTERPRISE_COLS if c != "name_norm"] + ["source"],
+                        extra_set=[("version", "enterprise.version + 1"), ("updated_at", "CURRENT_TIMESTAMP")])
+    ids = {**known, **_ids_by_key(session, set(keys) - set(known))}
+    report.inserted += len(set(keys)) - len(known)
+    report.updated += len(known)
 
     aliases, nodes, figures, docs = [], [], [], []
     for r, key in zip(chunk, keys):
@@ -313,18 +326,23 @@ def _write_chunk(session, chunk: list[dict], options: ImportOptions, report: Imp
         for year, figs in r["figures"].items():
             figures.append({"enterprise_id": eid, "year": year, **{f: figs.get(f) for f in FIGURE_FIELDS}})
         docs.append((eid, " ".join([r["name"], *(a for a, _ in r["aliases"]), r.get("products") or ""])))
-    for part in _chunks(_dedupe(aliases, ("enterprise_id", "alias")), 1000):
-        dialect.upsert(session, EnterpriseAlias.__table__, part, keys=["enterprise_id", "alias"], update=[])
-    for part in _chunks(_dedupe(nodes, ("enterprise_id", "chain", "node_id")), 1000):
-        dialect.upsert(session, EnterpriseNode.__table__, part, keys=["enterprise_id", "chain", "node_id"],
-                       update=["evidence"])
-    ftable = EnterpriseFigure.__table__
-    for part in _chunks(_dedupe(figures, ("enterprise_id", "year")), 500):
-        fins = dialect.insert_for(session)(ftable).values(part)
-        session.execute(fins.on_conflict_do_update(
-            index_elements=["enterprise_id", "year"],
-            set_={f: func.coalesce(fins.excluded[f], ftable.c[f]) for f in FIGURE_FIELDS}))
+    dialect.upsert_many(session, "enterprise_alias", _dedupe(aliases, ("enterprise_id", "alias")),
+                        keys=["enterprise_id", "alias"])
+    dialect.upsert_many(session, "enterprise_node", _dedupe(nodes, ("enterprise_id", "chain", "node_id")),
+                        keys=["enterprise_id", "chain", "node_id"], update=["evidence"])
+    dialect.upsert_many(session, "enterprise_figure", _dedupe(figures, ("enterprise_id", "year")),
+                        keys=["enterprise_id", "year"], update=list(FIGURE_FIELDS), keep_old_when_null=True)
     dialect.index_documents(session, "enterprise", docs)
+
+
+def _ids_by_key(session, keys: set[str]) -> dict[str, int]:
+    table = Enterprise.__table__
+    out: dict[str, int] = {}
+    keys_list = list(keys)
+    for part in _chunks(keys_list, 5000):
+        out.update((k, i) for i, k in session.execute(
+            select(table.c.id, table.c.match_key).where(table.c.match_key.in_(part))).all())
+    return out
 
 
 def _adopt_codes(session, coded: list[dict]) -> None:
@@ -333,8 +351,10 @@ def _adopt_codes(session, coded: list[dict]) -> None:
         return
     table = Enterprise.__table__
     by_name_key = {match_key(None, r["name_norm"], r["region_code"]): r["credit_code"] for r in coded}
-    existing = session.execute(select(table.c.id, table.c.match_key).where(
-        table.c.match_key.in_(list(by_name_key)), table.c.credit_code.is_(None))).all()
+    existing = []
+    for part in _chunks(list(by_name_key), 5000):
+        existing += session.execute(select(table.c.id, table.c.match_key).where(
+            table.c.match_key.in_(part), table.c.credit_code.is_(None))).all()
     if not existing:
         return
     taken = set(session.execute(select(table.c.credit_code).where(
@@ -344,23 +364,6 @@ def _adopt_codes(session, coded: list[dict]) -> None:
         if code not in taken:
             session.execute(update(table).where(table.c.id == ent_id).values(match_key=code, credit_code=code))
             taken.add(code)
-
-
-def _upsert_enterprises(session, rows: list[dict]) -> dict[str, int]:
-    """Upsert enterprise rows by match_key; a blank (None) value keeps what is stored. Returns key -> id."""
-    table = Enterprise.__table__
-    ids: dict[str, int] = {}
-    keep = ("credit_code", "name", "region_code", "address", "founded", "legal_rep", "products", "source",
-            *FLAG_FIELDS)
-    for part in _chunks(rows, 400):
-        ins = dialect.insert_for(session)(table).values(part)
-        set_ = {c: func.coalesce(ins.excluded[c], table.c[c]) for c in keep}
-        set_["updated_at"] = func.current_timestamp()
-        set_["version"] = table.c.version + 1
-        stmt = ins.on_conflict_do_update(index_elements=["match_key"], set_=set_).returning(
-            table.c.id, table.c.match_key)
-        ids.update((k, i) for i, k in session.execute(stmt).all())
-    return ids
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -26,11 +26,12 @@ def _lookup(chain: str) -> tuple[dict[str, str], list[tuple[str, list[str]]]]:
     return exact, keywords
 
 
-def resolve_nodes(chain: str, text: str) -> tuple[list[str], list[str]]:
+@lru_cache(maxsize=8192)
+def resolve_nodes(chain: str, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Node ids named by ``text`` and the parts that named no node.
 
     >>> resolve_nodes("semiconductor", "碳化硅衬底、不存在的环节")[1]
-    ['不存在的环节']
+    ('不存在的环节',)
     """
     exact, keywords = _lookup(chain)
     found: list[str] = []
@@ -49,4 +50,4 @@ def resolve_nodes(chain: str, text: str) -> tuple[list[str], list[str]]:
             unknown.append(part)
         elif node not in found:
             found.append(node)
-    return found, unknown
+    return tuple(found), tuple(unknown)

@@ -32,6 +32,10 @@ def _text(value) -> str:
 def is_blank(value) -> bool:
     if value is None:
         return True
+    if type(value) is str:
+        if value and value[0] not in " \t\n\r\u3000" and len(value) > 4:
+            return False  # the common case, a filled cell, decided without normalising
+        return _text(value).lower() in BLANKS
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and _text(value).lower() in BLANKS
@@ -49,6 +53,14 @@ def amount_yuan(value, unit: float = 1.0) -> float | None:
         raise ValueProblem(f"金额不能是是/否值: {value!r}")
     if isinstance(value, (int, float)):
         return float(value) * unit
+    try:
+        number = float(value)  # a plain number written as text
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(number):
+            raise ValueProblem(f"无法识别的金额 {value!r}")
+        return number * unit
     s = _text(value).replace(" ", "")
     m = _AMOUNT.match(s)
     if not m:

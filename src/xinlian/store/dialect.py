@@ -13,6 +13,7 @@ No other module asks which database it is on.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import JSON, Table, text
@@ -84,6 +85,37 @@ def upsert(
     return bind.execute(stmt)
 
 
+@lru_cache(maxsize=256)
+def _upsert_sql(table: str, columns: tuple[str, ...], keys: tuple[str, ...], update: tuple[str, ...],
+                keep_old_when_null: bool, extra_set: tuple[tuple[str, str], ...], placeholder: str) -> str:
+    cols = ", ".join(columns)
+    params = ", ".join(placeholder for _ in columns)
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({params}) ON CONFLICT ({', '.join(keys)}) "
+    sets = [f"{c} = COALESCE(excluded.{c}, {table}.{c})" if keep_old_when_null else f"{c} = excluded.{c}"
+            for c in update] + [f"{c} = {expr}" for c, expr in extra_set]
+    return sql + (f"DO UPDATE SET {', '.join(sets)}" if sets else "DO NOTHING")
+
+
+def upsert_many(bind: Session | Connection, table: str, rows: Sequence[dict], *, keys: Sequence[str],
+                update: Sequence[str] = (), keep_old_when_null: bool = False,
+                extra_set: Sequence[tuple[str, str]] = ()) -> None:
+    """The bulk form of ``upsert``: one cached statement run with the driver's own ``executemany`` on the
+    session's connection (inside its transaction). SQLite and PostgreSQL share the ``ON CONFLICT`` syntax; only
+    the placeholder differs. ``keep_old_when_null``: a None never overwrites a stored value. ``extra_set``:
+    (column, SQL expression) pairs also set on conflict, e.g. ("version", "enterprise.version + 1")."""
+    if not rows:
+        return
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    columns = tuple(rows[0])
+    sql = _upsert_sql(table, columns, tuple(keys), tuple(update), keep_old_when_null, tuple(extra_set), placeholder)
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+    finally:
+        cursor.close()
+
+
 def dialect_name(bind) -> str:
     """``sqlite`` or ``postgresql`` for a Session, Connection or Engine."""
     return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
@@ -94,8 +126,7 @@ def index_documents(bind: Session | Connection, kind: str, docs: Iterable[tuple[
     from xinlian.store.tables.search import SearchDoc
 
     rows = [{"kind": kind, "doc_id": int(i), "terms": " ".join(search_terms(t))} for i, t in docs]
-    for start in range(0, len(rows), 2000):
-        upsert(bind, SearchDoc.__table__, rows[start : start + 2000], keys=["kind", "doc_id"], update=["terms"])
+    upsert_many(bind, SearchDoc.__tablename__, rows, keys=["kind", "doc_id"], update=["terms"])
 
 
 def search(bind: Session | Connection, kind: str, query: str, *, limit: int = 200) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (func, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from xinlian.store.dialect import JSONType
@@ -39,8 +39,9 @@ class Enterprise(Base):
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict | None] = mapped_column(JSONType)
-    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow,
+                                                 server_default=func.current_timestamp())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     aliases: Mapped[list["EnterpriseAlias"]] = relationship(back_populates="enterprise", cascade="all, delete-orphan")
