@@ -8,7 +8,7 @@ from importlib import import_module
 from xinlian.store.tables.base import Base
 
 MODULES = ["files", "search", "registry"]
-OPTIONAL = ["news", "work", "auth"]  # added by later stages; imported when present
+OPTIONAL = ["news", "facts", "work", "auth", "reports"]  # added by later stages; imported when present
 
 for _m in MODULES:
     import_module(f"xinlian.store.tables.{_m}")
