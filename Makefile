@@ -3,6 +3,7 @@
 #   make test   installs the test dependencies (Python packages, and Chromium + a CJK font through apt when
 #               missing) and runs the whole suite on SQLite and on a throwaway PostgreSQL 15
 #   make bench  runs every benchmark in bench/ (BENCH_SIZE=small for a quick run)
+#   make crash  kills imports with SIGKILL at random moments and checks nothing is lost (SQLite, PostgreSQL)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ PIP     = $(PY) -m pip
 BENCH_SIZE ?= full
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench install install-test system-deps clean
+.PHONY: demo test bench crash install install-test system-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ bench: $(VENV)/.installed-test
 	mkdir -p bench/results
 	: > bench/results/latest.jsonl
 	set -e; for f in bench/bench_*.py; do echo "== $$f" >&2; $(PY) $$f --size $(BENCH_SIZE); done
+
+crash: $(VENV)/.installed-test
+	$(PY) tests/crash/crash_import.py --trials 30 --rows 40000
+	$(PY) tests/crash/crash_import.py --trials 10 --rows 40000 --backend postgres
 
 clean:
 	rm -rf $(VENV) xinlian-data build *.egg-info
