@@ -115,7 +115,10 @@ def db_url(request, tmp_path, monkeypatch):
     url = _new_db_url(request.param, request, tmp_path)
     monkeypatch.setenv("XINLIAN_DB_URL", url)
     reset_settings()
-    return url
+    yield url
+    if request.param == "postgres":  # free the disk now, not at the end of the session
+        name = url.rsplit("/", 1)[1]
+        request.getfixturevalue("pg_server").psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
