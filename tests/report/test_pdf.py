@@ -1,0 +1,21 @@
+"""HTML → PDF through the machine's headless Chromium (optional: skipped with a message when it is absent)."""
+
+from __future__ import annotations
+
+import pytest
+
+from xinlian.report.content import build_briefing
+from xinlian.report.html_writer import render_html
+from xinlian.report.pdf import PdfUnavailable, chromium_path, html_to_pdf
+
+
+@pytest.mark.browser
+def test_pdf_from_the_html(sqlite_db):
+    try:
+        chromium_path()
+        import playwright  # noqa: F401
+    except (PdfUnavailable, ImportError) as exc:
+        pytest.skip(f"PDF needs headless Chromium and playwright: {exc}")
+    b = build_briefing(sqlite_db, "semiconductor", "320412", "2025-03")
+    pdf = html_to_pdf(render_html(b))
+    assert pdf[:5] == b"%PDF-" and pdf.count(b"/Type /Page") >= 2
