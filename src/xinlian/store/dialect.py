@@ -194,6 +194,22 @@ EXTRAS["audit_append_only"] = {
     ],
 }
 
+# Link judgements are decisions with provenance: never rewritten (a new judgement supersedes by time). Deleting
+# stays possible so that removing an enterprise removes the judgements about it.
+EXTRAS["link_judgement_no_update"] = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS fact_link_judgement_no_update BEFORE UPDATE ON fact_link_judgement BEGIN "
+        "SELECT RAISE(ABORT, 'fact_link_judgement is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION fact_link_judgement_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'fact_link_judgement is append-only (% refused)', TG_OP; END $$",
+        "DROP TRIGGER IF EXISTS fact_link_judgement_no_update ON fact_link_judgement",
+        "CREATE TRIGGER fact_link_judgement_no_update BEFORE UPDATE ON fact_link_judgement "
+        "FOR EACH ROW EXECUTE FUNCTION fact_link_judgement_refuse()",
+    ],
+}
+
 # Tables and columns created by EXTRAS, which autogenerate must not try to drop.
 EXTRA_OBJECTS = {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
                  "search_fts_content", "terms_arr", "ix_search_doc_terms_arr"}
@@ -215,3 +231,27 @@ def create_extras(bind: Connection) -> None:
 def drop_extras(bind: Connection) -> None:
     if bind.dialect.name == "sqlite":
         bind.execute(text("DROP TABLE IF EXISTS search_fts"))
+
+
+# --- Analytical reads (chain diagnosis) -------------------------------------------------------------------------
+
+# SQLite reads pages through a 2 MB cache by default; a diagnosis touches hundreds of MB of figures. Memory-mapped
+# reads and a larger page cache for the connection make those joins several times faster. PostgreSQL's default
+# work_mem (4 MB) sends the diagnosis's sorts and hashes to disk; it is raised for the transaction only.
+SQLITE_ANALYTIC_PRAGMAS = ("PRAGMA mmap_size=4294967296", "PRAGMA cache_size=-131072", "PRAGMA temp_store=MEMORY")
+POSTGRES_ANALYTIC_SETTINGS = ("SET LOCAL work_mem = '128MB'",)
+
+
+def prepare_for_analysis(session: Session) -> None:
+    """Tune the session's connection (SQLite) or transaction (PostgreSQL) for large read-only aggregations."""
+    if dialect_name(session) == "postgresql":
+        for statement in POSTGRES_ANALYTIC_SETTINGS:
+            session.execute(text(statement))
+    elif dialect_name(session) == "sqlite":
+        from sqlalchemy.exc import OperationalError
+
+        for pragma in SQLITE_ANALYTIC_PRAGMAS:
+            try:
+                session.execute(text(pragma))
+            except OperationalError:  # e.g. temp_store inside a transaction that already wrote: keep going
+                pass
