@@ -80,3 +80,11 @@ def test_boundaries_and_roles(text, expected):
 def test_listed_short_names_by_stock_code():
     assert kinds("据悉，星衡微电子（688001）与澜芯科技(300999.SZ)均发布公告。") == [
         ("星衡微电子", "company"), ("澜芯科技", "company")]
+
+
+def test_an_apposition_before_a_name_is_not_part_of_it():
+    from xinlian.extract.pipeline import extract
+
+    x = extract("要加强与本地整车企业示例合博汽车科技有限公司的配套协作。常州示例企业管理咨询有限公司参加。",
+                published="2025-03-18")
+    assert [o.name for o in x.organizations] == ["示例合博汽车科技有限公司", "常州示例企业管理咨询有限公司"]

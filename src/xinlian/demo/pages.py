@@ -140,6 +140,6 @@ def ingest_demo_pages(db, folder: Path) -> str:
     from xinlian.ingest.pipeline import IngestOptions, ingest
 
     write_pages(folder)
-    summary = ingest(db, [folder], options=IngestOptions())
+    summary = ingest(db, [folder], options=IngestOptions(extract=True))
     d = summary.as_dict() if hasattr(summary, "as_dict") else vars(summary)
     return "，".join(f"{k} {v}" for k, v in d.items() if isinstance(v, (int, float)))
