@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(Path(__file__).parent))
 
 os.environ.setdefault("XINLIAN_MODE", "test")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from pg import find_pgbin, start_server  # noqa: E402
-
-
-def shared_path(*parts: str) -> Path:
-    """A path under ../shared, or skip the test with a clear message when ../shared is absent."""
-    p = SHARED.joinpath(*parts)
-    if not p.exists():
-        pytest.skip(f"../shared is absent ({p} not found): this test reads real pages that are not shipped")
-    return p
+from support import ROOT, SHARED, shared_path  # noqa: E402,F401  (re-exported for old imports)
 
 
 @pytest.fixture(autouse=True)

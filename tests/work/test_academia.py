@@ -5,7 +5,7 @@ from __future__ import annotations
 from xinlian.work import academia as Ac
 from xinlian.work import visits as W
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 
 def test_match_by_node_and_keywords(db):

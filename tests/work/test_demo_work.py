@@ -15,7 +15,7 @@ from xinlian.work import projects as P
 from xinlian.work import visits as W
 from xinlian.work.stages import rules
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 TODAY = date(2025, 3, 31)
 LOCAL_NODES = ["sic_substrate", "packaging_test", "ic_design", "sic_epitaxy"]

@@ -9,7 +9,7 @@ import pytest
 from xinlian.work import policies as Po
 from xinlian.work.common import WorkError
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 ON = date(2025, 6, 1)
 

@@ -15,7 +15,7 @@ from xinlian.work import sheets as S
 from xinlian.work import visits as W
 from xinlian.work.common import WorkError
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 INVESTOR = "样例芯材科技(常州)有限公司"
 

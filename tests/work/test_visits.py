@@ -11,7 +11,7 @@ from xinlian.store.tables.work import Visit
 from xinlian.work import visits as W
 from xinlian.work.common import WorkError
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 
 @pytest.fixture

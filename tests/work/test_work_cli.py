@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from xinlian.cli import _load_areas
 from xinlian.cli.app import app
 
-from conftest import make_enterprise
+from work_support import make_enterprise
 
 _load_areas()
 runner = CliRunner()
