@@ -64,8 +64,25 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=8, description="Shortest accepted password.")
     password_max_age_days: int = Field(default=90, description="Days after which a password must be changed "
                                        "(dengbao profile; 0 = never).")
+    argon2_time_cost: int = Field(default=3, description="argon2id passes when hashing a password.")
+    argon2_memory_kib: int = Field(default=65536, description="argon2id memory per hash in KiB (64 MiB); tests "
+                                   "lower it for speed.")
     upload_max_bytes: int = Field(default=20_000_000, description="Largest request body (uploads), refused "
                                   "with 413 before parsing.")
+
+    # --- 等保 / 密评 groundwork (issue 9: crypto provider, field encryption, audit retention) ---------------------
+    security_level: Literal[2, 3] = Field(
+        default=2, description="等保 level the deployment is graded at. 3 adds a second login factor, SM4-GCM "
+        "encryption at rest of tax and output figures, and the HMAC-SM3 chain over the audit log.")
+    crypto_provider: str = Field(
+        default="software", description="Crypto backend: software (the cryptography package) or sdf (GM/T 0018 "
+        "crypto device; not implemented yet).")
+    field_key_file: Path | None = Field(
+        default=None, description="File holding the SM4 key for encrypted fields (make it with `xinlian security "
+        "keygen FILE`); needed when security_level is 3.")
+    audit_retention_days: int = Field(
+        default=180, ge=180, description="Audit rows younger than this are never purged (网络安全法 §21: at least "
+        "six months).")
 
     @property
     def database_url(self) -> str:

@@ -21,9 +21,10 @@ def demo_cmd(
     console.print(f"数据库 database: {result.url}")
     if not serve:
         return
-    try:
-        from xinlian.web.server import serve_demo
-    except ModuleNotFoundError:
-        console.print("网页尚未安装 (web app not available); 数据库已就绪。")
-        return
-    serve_demo(result.db, host=host, port=port)
+    from xinlian.users.accounts import ensure_demo_user
+    from xinlian.web.app import serve as serve_app
+
+    user, password = ensure_demo_user(result.db)
+    console.print(f"网页 web app: http://{host}:{port}/  （Ctrl+C 结束 stop）")
+    print(f"login: {user} / {password}", flush=True)
+    serve_app(result.db, host=host, port=port)

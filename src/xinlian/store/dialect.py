@@ -142,9 +142,11 @@ def search(bind: Session | Connection, kind: str, query: str, *, limit: int = 20
         rows = bind.execute(stmt, {"kind": kind, "terms": terms, "limit": limit})
     else:
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        # FTS first, then the kind: probing FTS once per document of the kind is 100x slower at 100k documents
         stmt = text(
-            "SELECT d.doc_id FROM search_fts f JOIN search_doc d ON d.id = f.rowid "
-            "WHERE search_fts MATCH :match AND d.kind = :kind ORDER BY d.doc_id LIMIT :limit"
+            "SELECT d.doc_id FROM search_doc d WHERE d.id IN "
+            "(SELECT rowid FROM search_fts WHERE search_fts MATCH :match) AND d.kind = :kind "
+            "ORDER BY d.doc_id LIMIT :limit"
         )
         rows = bind.execute(stmt, {"match": match, "kind": kind, "limit": limit})
     return [r[0] for r in rows]
@@ -237,9 +239,10 @@ def drop_extras(bind: Connection) -> None:
 
 # SQLite reads pages through a 2 MB cache by default; a diagnosis touches hundreds of MB of figures. Memory-mapped
 # reads and a larger page cache for the connection make those joins several times faster. PostgreSQL's default
-# work_mem (4 MB) sends the diagnosis's sorts and hashes to disk; it is raised for the transaction only.
+# work_mem (4 MB) sends the diagnosis's sorts and hashes to disk; it is raised for the transaction only, and JIT
+# compilation (which costs more than it saves on these sub-second queries) is turned off for it.
 SQLITE_ANALYTIC_PRAGMAS = ("PRAGMA mmap_size=4294967296", "PRAGMA cache_size=-131072", "PRAGMA temp_store=MEMORY")
-POSTGRES_ANALYTIC_SETTINGS = ("SET LOCAL work_mem = '128MB'",)
+POSTGRES_ANALYTIC_SETTINGS = ("SET LOCAL work_mem = '128MB'", "SET LOCAL jit = off")
 
 
 def prepare_for_analysis(session: Session) -> None:

@@ -257,6 +257,21 @@ def upgrade() -> None:
     )
     op.create_index('ix_enterprise_node_chain_node', 'enterprise_node', ['chain', 'node_id'], unique=False)
     op.create_index(op.f('ix_enterprise_node_enterprise_id'), 'enterprise_node', ['enterprise_id'], unique=False)
+    op.create_table('fact_link_judgement',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name_norm', sa.Text(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=False),
+    sa.Column('decision', sa.String(length=8), nullable=False),
+    sa.Column('user', sa.Text(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('mention_name', sa.Text(), nullable=True),
+    sa.Column('link_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_fact_link_judgement_enterprise_id_enterprise'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_link_judgement'))
+    )
+    op.create_index(op.f('ix_fact_link_judgement_enterprise_id'), 'fact_link_judgement', ['enterprise_id'], unique=False)
+    op.create_index('ix_fact_link_judgement_key', 'fact_link_judgement', ['name_norm', 'enterprise_id'], unique=False)
     op.create_table('import_batch',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
@@ -435,6 +450,70 @@ def upgrade() -> None:
     op.create_index(op.f('ix_news_article_body_hash'), 'news_article', ['body_hash'], unique=False)
     op.create_index(op.f('ix_news_article_published_date'), 'news_article', ['published_date'], unique=False)
     op.create_index(op.f('ix_news_article_story_id'), 'news_article', ['story_id'], unique=False)
+    op.create_table('fact_article_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('type', sa.String(length=24), nullable=False),
+    sa.Column('date', sa.String(length=10), nullable=True),
+    sa.Column('people', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('organizations', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('amount_yuan', sa.Float(), nullable=True),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.Column('chain_nodes', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('visit_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['article_id'], ['news_article.id'], name=op.f('fk_fact_article_event_article_id_news_article'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_article_event'))
+    )
+    op.create_index(op.f('ix_fact_article_event_article_id'), 'fact_article_event', ['article_id'], unique=False)
+    op.create_index(op.f('ix_fact_article_event_date'), 'fact_article_event', ['date'], unique=False)
+    op.create_index(op.f('ix_fact_article_event_type'), 'fact_article_event', ['type'], unique=False)
+    op.create_table('fact_article_node',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('chain', sa.String(length=64), nullable=False),
+    sa.Column('node_id', sa.String(length=64), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.ForeignKeyConstraint(['article_id'], ['news_article.id'], name=op.f('fk_fact_article_node_article_id_news_article'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_article_node'))
+    )
+    op.create_index(op.f('ix_fact_article_node_article_id'), 'fact_article_node', ['article_id'], unique=False)
+    op.create_index('ix_fact_article_node_chain_node', 'fact_article_node', ['chain', 'node_id'], unique=False)
+    op.create_table('fact_mention',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('name_norm', sa.Text(), nullable=True),
+    sa.Column('sub_kind', sa.String(length=16), nullable=True),
+    sa.Column('title', sa.Text(), nullable=True),
+    sa.Column('affiliation', sa.Text(), nullable=True),
+    sa.Column('admin_code', sa.String(length=6), nullable=True),
+    sa.Column('aliases', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('start', sa.Integer(), nullable=True),
+    sa.Column('end', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['article_id'], ['news_article.id'], name=op.f('fk_fact_mention_article_id_news_article'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_mention'))
+    )
+    op.create_index(op.f('ix_fact_mention_article_id'), 'fact_mention', ['article_id'], unique=False)
+    op.create_index('ix_fact_mention_kind_name', 'fact_mention', ['kind', 'name'], unique=False)
+    op.create_index(op.f('ix_fact_mention_name_norm'), 'fact_mention', ['name_norm'], unique=False)
+    op.create_table('fact_mention_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mention_id', sa.Integer(), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('explanation', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_fact_mention_link_enterprise_id_enterprise'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['mention_id'], ['fact_mention.id'], name=op.f('fk_fact_mention_link_mention_id_fact_mention'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fact_mention_link'))
+    )
+    op.create_index(op.f('ix_fact_mention_link_enterprise_id'), 'fact_mention_link', ['enterprise_id'], unique=False)
+    op.create_index(op.f('ix_fact_mention_link_mention_id'), 'fact_mention_link', ['mention_id'], unique=False)
+    op.create_index('ix_fact_mention_link_status_method', 'fact_mention_link', ['status', 'method'], unique=False)
     # ### end Alembic commands ###
     create_extras(op.get_bind())
 
@@ -442,6 +521,21 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_extras(op.get_bind())
 # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index('ix_fact_mention_link_status_method', table_name='fact_mention_link')
+    op.drop_index(op.f('ix_fact_mention_link_mention_id'), table_name='fact_mention_link')
+    op.drop_index(op.f('ix_fact_mention_link_enterprise_id'), table_name='fact_mention_link')
+    op.drop_table('fact_mention_link')
+    op.drop_index(op.f('ix_fact_mention_name_norm'), table_name='fact_mention')
+    op.drop_index('ix_fact_mention_kind_name', table_name='fact_mention')
+    op.drop_index(op.f('ix_fact_mention_article_id'), table_name='fact_mention')
+    op.drop_table('fact_mention')
+    op.drop_index('ix_fact_article_node_chain_node', table_name='fact_article_node')
+    op.drop_index(op.f('ix_fact_article_node_article_id'), table_name='fact_article_node')
+    op.drop_table('fact_article_node')
+    op.drop_index(op.f('ix_fact_article_event_type'), table_name='fact_article_event')
+    op.drop_index(op.f('ix_fact_article_event_date'), table_name='fact_article_event')
+    op.drop_index(op.f('ix_fact_article_event_article_id'), table_name='fact_article_event')
+    op.drop_table('fact_article_event')
     op.drop_index(op.f('ix_news_article_story_id'), table_name='news_article')
     op.drop_index(op.f('ix_news_article_published_date'), table_name='news_article')
     op.drop_index(op.f('ix_news_article_body_hash'), table_name='news_article')
@@ -472,6 +566,9 @@ def downgrade() -> None:
     op.drop_table('project')
     op.drop_index(op.f('ix_import_batch_kind'), table_name='import_batch')
     op.drop_table('import_batch')
+    op.drop_index('ix_fact_link_judgement_key', table_name='fact_link_judgement')
+    op.drop_index(op.f('ix_fact_link_judgement_enterprise_id'), table_name='fact_link_judgement')
+    op.drop_table('fact_link_judgement')
     op.drop_index(op.f('ix_enterprise_node_enterprise_id'), table_name='enterprise_node')
     op.drop_index('ix_enterprise_node_chain_node', table_name='enterprise_node')
     op.drop_table('enterprise_node')

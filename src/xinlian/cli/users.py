@@ -1,0 +1,105 @@
+"""``xinlian user ...``: accounts of the web app (create, list, disable, set role, unlock)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from xinlian.cli.app import app, fail, open_database, print_json
+
+user_app = typer.Typer(help="用户 web users and roles", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("密码 password", hide_input=True)
+    second = typer.prompt("再次输入 again", hide_input=True)
+    if first != second:
+        fail("两次输入的密码不一致 passwords differ")
+    return first
+
+
+@user_app.command("create")
+def create(username: str, role: str = typer.Option("viewer", help="admin | analyst | viewer"),
+           display_name: str = typer.Option("", help="姓名"), department: str = typer.Option("", help="部门"),
+           password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+           must_change: bool = typer.Option(False, help="force a password change at first login")):
+    """Create a user (the first admin of an install is made this way; there is no default account)."""
+    from xinlian.users.accounts import AccountError, create_user
+
+    password = _read_password(password_stdin)
+    db = open_database()
+    try:
+        with db.session() as s:
+            user = create_user(s, username, password, role=role, display_name=display_name,
+                               department=department or None, must_change_password=must_change)
+            print_json({"id": user.id, "username": user.username, "role": user.role})
+    except (AccountError, ValueError) as exc:
+        fail(str(exc))
+
+
+@user_app.command("list")
+def list_(json_: bool = typer.Option(False, "--json", help="JSON output")):
+    """Every user with role and state."""
+    from sqlalchemy import select
+
+    from xinlian.store.tables.auth import User
+
+    db = open_database()
+    with db.session() as s:
+        rows = [{"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
+                 "active": u.active, "locked_until": u.locked_until, "last_login_at": u.last_login_at}
+                for u in s.scalars(select(User).order_by(User.username))]
+    if json_:
+        print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['username']:<20} {r['role']:<8} {'active' if r['active'] else 'disabled'}")
+
+
+def _change(username: str, action: str, **kw) -> None:
+    from xinlian.users import accounts
+
+    db = open_database()
+    try:
+        with db.session() as s:
+            user = accounts.get_user(s, username)
+            if user is None:
+                fail(f"没有用户 {username} no such user")
+            getattr(accounts, action)(s, user, **kw)
+            print_json(accounts.snapshot(user))
+    except (accounts.AccountError, ValueError) as exc:
+        fail(str(exc))
+
+
+@user_app.command("disable")
+def disable(username: str):
+    """Disable a user and end all of their sessions."""
+    _change(username, "disable_user")
+
+
+@user_app.command("enable")
+def enable(username: str):
+    _change(username, "enable_user")
+
+
+@user_app.command("role")
+def role(username: str, role: str = typer.Argument(..., help="admin | analyst | viewer")):
+    """Change a user's role."""
+    _change(username, "set_role", role=role)
+
+
+@user_app.command("unlock")
+def unlock(username: str):
+    """Unlock an account locked after failed logins."""
+    _change(username, "unlock_user")
+
+
+@user_app.command("password")
+def password(username: str, password_stdin: bool = typer.Option(False, "--password-stdin"),
+             must_change: bool = typer.Option(True, help="force a change at next login")):
+    """Set a user's password (checked against the policy)."""
+    _change(username, "change_password", new_password=_read_password(password_stdin), force_change=must_change)
