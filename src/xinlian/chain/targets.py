@@ -1,0 +1,246 @@
+"""Whom to attract (链式招引): outside firms for the region's missing and weak nodes, ranked by named parts.
+
+A target's score is the sum of the parts it earns, each shown as a Chinese reason with its numbers and points:
+node fit (main or secondary business), scale (output or revenue percentile among the node's candidates),
+technology markers (高新, 专精特新, 小巨人, 上市, patents, R&D intensity), expansion signals from the news, and ties
+to the region's chain leaders. Weights live in ``data/rules/diagnosis.yaml`` (``targets.weights``).
+
+The database scores the parts it can (fit, scale, technology) for every candidate in one windowed query and keeps
+``top_n × pool_factor`` per node; the news and leader parts are then added in Python and the pool is ranked again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from xinlian.chain.figures import RegionFigures, months_before
+from xinlian.chain.leaders import Leader, leader_ties
+from xinlian.chain.rules import Rules
+from xinlian.chain.taxonomy import Chain
+
+__all__ = ["Target", "find_targets", "firm_signals"]
+
+NEW_PROJECT_EVENTS = ("signing", "groundbreaking", "production_start")
+
+
+@dataclass
+class Target:
+    node_id: str
+    enterprise_id: str
+    name: str
+    region_code: str | None
+    score: float
+    reasons: list[str]
+    parts: list[dict] = field(default_factory=list)
+    output_yuan: float | None = None
+
+    def to_contract(self) -> dict:
+        return {"enterprise_id": self.enterprise_id, "name": self.name, "score": self.score,
+                "reasons": self.reasons, "parts": self.parts, "region_code": self.region_code,
+                "output_yuan": self.output_yuan}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def firm_signals(session: Session, enterprise_ids: list[str], since: date, until: date) -> dict[str, dict[str, int]]:
+    """News events per enterprise in [since, until]: {enterprise_id: {event_type: count}}.
+
+    Reads ``xinlian.store.tables.news`` when it has an event table linked to enterprises (an ``enterprise_id``,
+    a type and a date column); otherwise {} (the tracking tables are written in another issue: wire them here).
+    """
+    try:
+        from xinlian.store.tables import news  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    model = getattr(news, "Event", None) or getattr(news, "NewsEvent", None)
+    cols = set(getattr(getattr(model, "__table__", None), "columns", {}).keys()) if model is not None else set()
+    type_col = next((c for c in ("type", "event_type", "kind") if c in cols), None)
+    date_col = next((c for c in ("date", "day", "event_date", "happened_on") if c in cols), None)
+    if not (type_col and date_col and "enterprise_id" in cols) or not enterprise_ids:
+        return {}
+    from sqlalchemy import func, select
+
+    table = model.__table__
+    out: dict[str, dict[str, int]] = {}
+    ids = [int(i) for i in enterprise_ids]
+    for start in range(0, len(ids), 5000):
+        stmt = (select(table.c.enterprise_id, table.c[type_col], func.count())
+                .where(table.c.enterprise_id.in_(ids[start:start + 5000]),
+                       table.c[date_col] >= since, table.c[date_col] <= until)
+                .group_by(table.c.enterprise_id, table.c[type_col]))
+        for eid, kind, count in session.execute(stmt):
+            out.setdefault(str(eid), {})[str(kind)] = int(count)
+    return out
+
+
+def _num(x: float) -> str:
+    """A weight inlined in SQL (validated numbers only)."""
+    return repr(float(x))
+
+
+def _pool_sql(w: dict, tiers: list[dict]) -> str:
+    """One pass over the candidates with narrow rows (node, firm, points without scale, scale); two window sorts
+    rank them; only the pool is joined back to its names and figures. ``CROSS JOIN`` keeps SQLite reading the
+    node's placements first (its planner would otherwise scan every enterprise and probe each node in the list);
+    PostgreSQL plans it as an ordinary join."""
+    scale_case = " ".join(f"WHEN 1.0 * n_at_least / n_scaled <= {_num(t['top'])} THEN {_num(t['points'])}"
+                          for t in tiers)
+    return f"""
+WITH cand AS (
+  SELECT en.node_id AS node_id, en.enterprise_id AS eid,
+    (CASE WHEN en.role = 'main' THEN {_num(w['role_main'])} ELSE {_num(w['role_secondary'])} END
+     + CASE WHEN e.high_tech THEN {_num(w['high_tech'])} ELSE 0 END
+     + CASE WHEN e.specialised THEN {_num(w['specialised'])} ELSE 0 END
+     + CASE WHEN e.little_giant THEN {_num(w['little_giant'])} ELSE 0 END
+     + CASE WHEN e.listed THEN {_num(w['listed'])} ELSE 0 END
+     + CASE WHEN f.patents >= {_num(w['patents']['min'])} THEN {_num(w['patents']['points'])} ELSE 0 END
+     + CASE WHEN f.revenue > 0 AND f.rd_spend / f.revenue >= {_num(w['rd_intensity']['min'])}
+            THEN {_num(w['rd_intensity']['points'])} ELSE 0 END) AS fixed_points,
+    COALESCE(f.output_value, f.revenue) AS scale
+  FROM enterprise_node en CROSS JOIN enterprise e
+  LEFT JOIN enterprise_figure f ON f.enterprise_id = en.enterprise_id AND f.year = :year
+  WHERE e.id = en.enterprise_id AND en.chain = :chain AND en.node_id IN :nodes AND e.status = 'active'
+    AND (e.region_code IS NULL OR e.region_code NOT IN :codes)
+),
+ranked AS (
+  SELECT node_id, eid, fixed_points, scale,
+    COUNT(scale) OVER (PARTITION BY node_id) AS n_scaled,
+    COUNT(scale) OVER (PARTITION BY node_id ORDER BY scale DESC) AS n_at_least
+  FROM cand
+),
+scored AS (
+  SELECT node_id, eid, scale, n_scaled, n_at_least,
+    fixed_points + CASE WHEN scale IS NULL OR n_scaled = 0 THEN 0 {scale_case} ELSE 0 END AS base_score
+  FROM ranked
+),
+best AS (
+  SELECT scored.*,
+    ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY base_score DESC, COALESCE(scale, -1) DESC, eid) AS rn
+  FROM scored
+)
+SELECT b.node_id, b.eid, b.scale, b.n_scaled, b.n_at_least, b.base_score, b.rn, en.role, e.name, e.region_code,
+  e.high_tech, e.specialised, e.little_giant, e.listed, f.output_value AS output, f.revenue, f.patents, f.rd_spend
+FROM best b JOIN enterprise e ON e.id = b.eid
+JOIN enterprise_node en ON en.enterprise_id = b.eid AND en.chain = :chain AND en.node_id = b.node_id
+LEFT JOIN enterprise_figure f ON f.enterprise_id = b.eid AND f.year = :year
+WHERE b.rn <= :pool ORDER BY b.node_id, b.rn"""
+
+
+def _reason(text_: str, points: float) -> str:
+    """"主营环节匹配（衬底）+30", "高新技术企业 +5": the points follow a closing bracket directly."""
+    return f"{text_}{'' if text_.endswith('）') else ' '}+{points:g}"
+
+
+def _yi(x: float) -> str:
+    return f"{x / 1e8:.1f} 亿元" if abs(x) >= 1e7 else f"{x / 1e4:.0f} 万元"
+
+
+def _parts(row, node_name: str, w: dict, tiers: list[dict]) -> list[dict]:
+    parts: list[dict] = []
+
+    def add(name: str, points: float, reason: str) -> None:
+        if points:
+            parts.append({"name": name, "points": float(points), "reason": _reason(reason, points)})
+
+    if row.role == "main":
+        add("node_fit", w["role_main"], f"主营环节匹配（{node_name}）")
+    else:
+        add("node_fit", w["role_secondary"], f"兼营环节匹配（{node_name}）")
+    top_frac = row.n_at_least / row.n_scaled if row.scale is not None and row.n_scaled else None
+    if top_frac is not None:
+        for tier in tiers:
+            if top_frac <= tier["top"]:
+                label = "产值" if row.output is not None else "营收"
+                add("scale", tier["points"],
+                    f"规模：{label} {_yi(row.scale)}，位列候选前 {tier['top'] * 100:g}%（{row.n_scaled} 家候选）")
+                break
+    if row.high_tech:
+        add("high_tech", w["high_tech"], "高新技术企业")
+    if row.specialised:
+        add("specialised", w["specialised"], "专精特新企业")
+    if row.little_giant:
+        add("little_giant", w["little_giant"], "专精特新“小巨人”")
+    if row.listed:
+        add("listed", w["listed"], "上市企业")
+    if row.patents is not None and row.patents >= w["patents"]["min"]:
+        add("patents", w["patents"]["points"], f"专利 {row.patents} 件（≥ {w['patents']['min']:g}）")
+    if row.revenue and row.rd_spend is not None and row.rd_spend / row.revenue >= w["rd_intensity"]["min"]:
+        add("rd_intensity", w["rd_intensity"]["points"],
+            f"研发强度 {row.rd_spend / row.revenue * 100:.1f}%（≥ {w['rd_intensity']['min'] * 100:g}%）")
+    return parts
+
+
+def find_targets(session: Session, chain: Chain, figs: RegionFigures, rules: Rules, node_ids: list[str],
+                 leaders: list[Leader], *, top_n: int | None = None) -> dict[str, list[Target]]:
+    """Ranked outside firms for each of ``node_ids``: {node_id: [Target, ...]} (best first, at most top_n)."""
+    node_ids = [n for n in node_ids if n in chain.nodes]
+    if not node_ids:
+        return {}
+    top_n = top_n or rules.targets.top_n
+    w = rules.targets.weights
+    tiers = sorted(w["scale"], key=lambda t: t["top"])
+    sql = text(_pool_sql(w, tiers)).bindparams(bindparam("nodes", expanding=True), bindparam("codes", expanding=True))
+    rows = session.execute(sql, {"chain": chain.id, "nodes": node_ids, "codes": figs.codes,
+                                 "year": figs.year or 0, "pool": top_n * rules.targets.pool_factor}).all()
+    if not rows:
+        return {}
+
+    pool_ids = sorted({str(r.eid) for r in rows})
+    firm_nodes: dict[str, set[str]] = {}
+    for start in range(0, len(pool_ids), 5000):
+        chunk = [int(i) for i in pool_ids[start:start + 5000]]
+        q = text("SELECT enterprise_id, node_id FROM enterprise_node WHERE chain = :chain AND enterprise_id IN :ids"
+                 ).bindparams(bindparam("ids", expanding=True))
+        for eid, nid in session.execute(q, {"chain": chain.id, "ids": chunk}):
+            firm_nodes.setdefault(str(eid), set()).add(nid)
+    signals = firm_signals(session, pool_ids, months_before(figs.as_of, rules.figures.signal_months), figs.as_of)
+    ties = leader_ties(chain, leaders)
+    months = rules.figures.signal_months
+
+    out: dict[str, list[Target]] = {}
+    for row in rows:
+        eid = str(row.eid)
+        parts = _parts(row, chain.nodes[row.node_id].name, w, tiers)
+        # News: expansion signals, capped.
+        sig = signals.get(eid, {})
+        news_parts = []
+        if sig.get("financing"):
+            news_parts.append(("financing", w["financing"], f"融资：近 {months} 个月 {sig['financing']} 次"))
+        n_projects = sum(sig.get(k, 0) for k in NEW_PROJECT_EVENTS)
+        if n_projects:
+            news_parts.append(("new_project", w["new_project"], f"新项目：近 {months} 个月在外地签约/开工/投产 {n_projects} 次"))
+        budget = w["signals_cap"]
+        for name, pts, reason in news_parts:
+            pts = min(pts, budget)
+            budget -= pts
+            if pts:
+                parts.append({"name": name, "points": float(pts), "reason": _reason(reason, pts)})
+        # Ties to local chain leaders, one per kind, capped.
+        budget = w["leaders_cap"]
+        labels = {"supplier": "为本地链主「{0}」的{1}环节供货", "tier2": "为本地链主「{0}」{1}环节的供应商供货",
+                  "customer": "采购本地链主「{0}」{1}环节的产品"}
+        for kind in ("supplier", "tier2", "customer"):
+            order = [row.node_id, *sorted(firm_nodes.get(eid, set()) - {row.node_id})]
+            hit = next(((n, t) for n in order for t in ties.get(n, []) if t[0] == kind), None)
+            if hit is None:
+                continue
+            node, (_k, leader_name, via) = hit
+            pts = min(w[f"leader_{kind}"], budget)
+            budget -= pts
+            if pts:
+                reason = "链主关联：" + labels[kind].format(leader_name, f"「{via}」") + f"（{chain.nodes[node].name}）"
+                parts.append({"name": f"leader_{kind}", "points": float(pts), "reason": _reason(reason, pts)})
+        score = round(sum(p["points"] for p in parts), 4)
+        out.setdefault(row.node_id, []).append(Target(
+            node_id=row.node_id, enterprise_id=eid, name=row.name, region_code=row.region_code, score=score,
+            reasons=[p["reason"] for p in parts], parts=parts,
+            output_yuan=float(row.output) if row.output is not None else None))
+    for node_id, targets in out.items():
+        targets.sort(key=lambda t: (-t.score, -(t.output_yuan or 0), int(t.enterprise_id)))
+        out[node_id] = targets[:top_n]
+    return out
