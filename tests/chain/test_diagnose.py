@@ -187,20 +187,23 @@ def test_contract_json_validates(district):
     assert data["as_of"] == f"{YEAR + 1}-06-30"
 
 
-def test_projects_in_production_move_the_figures(district):
+@pytest.mark.parametrize("producing", ["production", "full_production"])
+def test_projects_in_production_move_the_figures(district, producing):
+    # stage ids as xinlian.work stores them (data/rules/project_stages.yaml)
     work = pytest.importorskip("xinlian.store.tables.work")
     db = district[0]
     with db.session() as s:
-        s.add(work.Project(match_key="p1", name="示例衬底项目", chain="minichain", node_id="substrate", stage="投产",
+        s.add(work.Project(match_key="p1", name="示例衬底项目", chain="minichain", node_id="substrate", stage=producing,
                            expected_output=2e9))
-        s.add(work.Project(match_key="p2", name="示例光学项目", chain="minichain", node_id="optics", stage="在谈"))
+        s.add(work.Project(match_key="p2", name="示例光学项目", chain="minichain", node_id="optics",
+                           stage="negotiating"))
     result = run(district)
     sub = result.node("substrate")
     assert sub.figures.local_firms == 1 and sub.figures.output_yuan == pytest.approx(2e9)
     assert sub.verdict != "missing"
-    assert [p["stage"] for p in sub.figures.projects] == ["投产"]
+    assert [p["stage"] for p in sub.figures.projects] == [producing]
     optics = result.node("optics")
-    assert optics.verdict == "not_applicable" and optics.to_contract()["projects"][0]["stage"] == "在谈"
+    assert optics.verdict == "not_applicable" and optics.to_contract()["projects"][0]["stage"] == "negotiating"
 
 
 def test_targets_go_to_the_most_urgent_nodes_first(district, tmp_path):

@@ -19,3 +19,19 @@ def test_pdf_from_the_html(sqlite_db):
     b = build_briefing(sqlite_db, "semiconductor", "320412", "2025-03")
     pdf = html_to_pdf(render_html(b))
     assert pdf[:5] == b"%PDF-" and pdf.count(b"/Type /Page") >= 2
+
+
+@pytest.mark.browser
+def test_pdf_works_inside_a_running_event_loop():
+    import asyncio
+
+    try:
+        chromium_path()
+        import playwright  # noqa: F401
+    except (PdfUnavailable, ImportError) as exc:
+        pytest.skip(f"PDF needs headless Chromium and playwright: {exc}")
+
+    async def inside():
+        return html_to_pdf("<html><body><h1>研判简报</h1></body></html>")
+
+    assert asyncio.run(inside())[:5] == b"%PDF-"

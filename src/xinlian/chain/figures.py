@@ -36,7 +36,8 @@ __all__ = ["NodeFigures", "RegionFigures", "compute_figures", "local_codes", "no
            "subtree", "inputs_of_subtree", "outputs_of_subtree"]
 
 _SAFE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-PRODUCING_STAGES = ("投产", "达产")
+# Stage ids of data/rules/project_stages.yaml (and their Chinese names, for hand-written records)
+PRODUCING_STAGES = ("production", "full_production", "投产", "达产")
 
 
 # --------------------------------------------------------------------------- results

@@ -51,17 +51,33 @@ def _page(html: str, width: int = 1000):
     return _Session()
 
 
+def _in_own_thread(fn):
+    """Playwright's sync API refuses to run in a thread with a running event loop (a web request, a test that
+    left one); a fresh thread has none."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
 def html_to_pdf(html: str) -> bytes:
     """A4 PDF of the HTML page, with the briefing's margins."""
-    with _page(html) as page:
-        return page.pdf(format="A4", print_background=True,
-                        margin={"top": "25mm", "bottom": "22mm", "left": "20mm", "right": "18mm"})
+    def work() -> bytes:
+        with _page(html) as page:
+            return page.pdf(format="A4", print_background=True,
+                            margin={"top": "25mm", "bottom": "22mm", "left": "20mm", "right": "18mm"})
+
+    return _in_own_thread(work)
 
 
 def html_to_png(html: str, path: str | Path, *, width: int = 1000, full_page: bool = True) -> Path:
     """A screenshot of the HTML page (to look at what a reader sees)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _page(html, width) as page:
-        page.screenshot(path=str(path), full_page=full_page)
+
+    def work() -> None:
+        with _page(html, width) as page:
+            page.screenshot(path=str(path), full_page=full_page)
+
+    _in_own_thread(work)
     return path
