@@ -403,26 +403,20 @@ def node_signals(session: Session, chain: str, node_ids: list[str], codes: list[
                  until: date) -> dict[str, dict[str, int]]:
     """News events per node in [since, until]: {node_id: {event_type: count}}.
 
-    Reads ``xinlian.store.tables.news`` when it exists and has an event table with a type, a date, a chain and a
-    node id; otherwise returns {} (the tracking tables are written in another issue: wire them here).
+    An event counts for a node when its article was read as being about that node (``fact_article_node``); the
+    news may be from anywhere, since a signing or a financing elsewhere is a signal for the node too.
     """
-    try:
-        from xinlian.store.tables import news  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    model = getattr(news, "Event", None) or getattr(news, "NewsEvent", None)
-    cols = set(getattr(getattr(model, "__table__", None), "columns", {}).keys()) if model is not None else set()
-    type_col = next((c for c in ("type", "event_type", "kind") if c in cols), None)
-    date_col = next((c for c in ("date", "day", "event_date", "happened_on") if c in cols), None)
-    if not (type_col and date_col and {"chain", "node_id"} <= cols):
-        return {}
-    table = model.__table__
-    from sqlalchemy import func, select
+    from sqlalchemy import distinct, func, select
 
-    stmt = (select(table.c.node_id, table.c[type_col], func.count())
-            .where(table.c.chain == chain, table.c.node_id.in_(node_ids),
-                   table.c[date_col] >= since, table.c[date_col] <= until)
-            .group_by(table.c.node_id, table.c[type_col]))
+    from xinlian.store.tables.facts import ArticleEvent, ArticleNode
+
+    if not node_ids:
+        return {}
+    stmt = (select(ArticleNode.node_id, ArticleEvent.type, func.count(distinct(ArticleEvent.id)))
+            .join(ArticleNode, ArticleNode.article_id == ArticleEvent.article_id)
+            .where(ArticleNode.chain == chain, ArticleNode.node_id.in_(node_ids),
+                   ArticleEvent.date >= since.isoformat(), ArticleEvent.date <= until.isoformat())
+            .group_by(ArticleNode.node_id, ArticleEvent.type))
     out: dict[str, dict[str, int]] = {}
     for node_id, kind, count in session.execute(stmt):
         out.setdefault(node_id, {})[str(kind)] = int(count)

@@ -50,29 +50,24 @@ class Target:
 def firm_signals(session: Session, enterprise_ids: list[str], since: date, until: date) -> dict[str, dict[str, int]]:
     """News events per enterprise in [since, until]: {enterprise_id: {event_type: count}}.
 
-    Reads ``xinlian.store.tables.news`` when it has an event table linked to enterprises (an ``enterprise_id``,
-    a type and a date column); otherwise {} (the tracking tables are written in another issue: wire them here).
+    An event counts for an enterprise when the same article mentions the enterprise through a confirmed link
+    (``fact_mention_link``): financing, signings and production starts elsewhere are expansion signals.
     """
-    try:
-        from xinlian.store.tables import news  # type: ignore[attr-defined]
-    except ImportError:
-        return {}
-    model = getattr(news, "Event", None) or getattr(news, "NewsEvent", None)
-    cols = set(getattr(getattr(model, "__table__", None), "columns", {}).keys()) if model is not None else set()
-    type_col = next((c for c in ("type", "event_type", "kind") if c in cols), None)
-    date_col = next((c for c in ("date", "day", "event_date", "happened_on") if c in cols), None)
-    if not (type_col and date_col and "enterprise_id" in cols) or not enterprise_ids:
-        return {}
-    from sqlalchemy import func, select
+    from sqlalchemy import distinct, func, select
 
-    table = model.__table__
+    from xinlian.store.tables.facts import ArticleEvent, Mention, MentionLink
+
+    if not enterprise_ids:
+        return {}
     out: dict[str, dict[str, int]] = {}
     ids = [int(i) for i in enterprise_ids]
     for start in range(0, len(ids), 5000):
-        stmt = (select(table.c.enterprise_id, table.c[type_col], func.count())
-                .where(table.c.enterprise_id.in_(ids[start:start + 5000]),
-                       table.c[date_col] >= since, table.c[date_col] <= until)
-                .group_by(table.c.enterprise_id, table.c[type_col]))
+        stmt = (select(MentionLink.enterprise_id, ArticleEvent.type, func.count(distinct(ArticleEvent.id)))
+                .join(Mention, Mention.id == MentionLink.mention_id)
+                .join(ArticleEvent, ArticleEvent.article_id == Mention.article_id)
+                .where(MentionLink.enterprise_id.in_(ids[start:start + 5000]), MentionLink.status == "confirmed",
+                       ArticleEvent.date >= since.isoformat(), ArticleEvent.date <= until.isoformat())
+                .group_by(MentionLink.enterprise_id, ArticleEvent.type))
         for eid, kind, count in session.execute(stmt):
             out.setdefault(str(eid), {})[str(kind)] = int(count)
     return out

@@ -86,7 +86,7 @@ def run_demo(say: Callable[[str], None] = print) -> DemoResult:
     except ModuleNotFoundError:
         diagnose = None
     if diagnose:
-        diag = diagnose(db, chain="semiconductor", region="320412").to_contract()
+        diag = diagnose(db, chain="semiconductor", region="320412", as_of=DEMO_TODAY).to_contract()
         counts: dict[str, int] = {}
         for node in diag["nodes"]:
             counts[node["verdict"]] = counts.get(node["verdict"], 0) + 1
