@@ -35,6 +35,7 @@ from xinlian.store import dialect
 from xinlian.store.db import Database
 from xinlian.store.tables.files import ImportBatch, ImportError_
 from xinlian.store.tables.registry import Enterprise, EnterpriseAlias, EnterpriseFigure, EnterpriseNode
+from xinlian.store.sheetsafe import safe_cell  # one rule for every spreadsheet we write
 
 FIGURE_FIELDS = ("output_value", "revenue", "tax", "employees", "rd_spend", "patents")
 MONEY_FIELDS = {"output_value", "revenue", "tax", "rd_spend"}
@@ -284,11 +285,13 @@ class RowParser:
             yield from cols
 
 
-def _fingerprint(rec: dict) -> str:
-    """What a row says, without where it stands in the file (row numbers, evidence text)."""
-    content = sorted((k, repr(v)) for k, v in rec.items() if k not in ("row", "nodes"))
-    content.append(("nodes", repr(sorted(n for n, _ in rec["nodes"]))))
-    return hashlib.sha1(repr(content).encode()).digest().hex()
+def _fingerprint(rec: dict) -> int:
+    """What a row says, without where it stands in the file (row numbers, evidence text). Only compared within one
+    import, so Python's own hash of the values is enough."""
+    return hash((rec["name"], rec["credit_code"], rec["region_code"], rec.get("address"), rec.get("founded"),
+                 rec.get("legal_rep"), rec.get("products"), *(rec.get(f) for f in FLAG_FIELDS),
+                 tuple(rec["aliases"]), tuple(sorted(n for n, _ in rec["nodes"])),
+                 tuple(sorted((y, tuple(sorted(f.items()))) for y, f in rec["figures"].items()))))
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -417,7 +420,7 @@ def import_enterprises(db: Database, path: str | Path, options: ImportOptions | 
     parser = RowParser(sheet, options)
     parser.sheet_name = path.name
     report.columns = {c.header: c.field for c in sheet.columns if c.header}
-    seen: dict[tuple, tuple[int, str]] = {}
+    seen: dict[tuple, tuple[int, int]] = {}
 
     def records() -> Iterator[dict]:
         for row in sheet.rows:
@@ -511,9 +514,3 @@ def write_problems(report: ImportReport, options: ImportOptions) -> Path:
             w.writerows(lines)
     return out
 
-
-def safe_cell(value):
-    """Neutralise spreadsheet formula injection: text starting with = + - @ tab or CR gets a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "\0"):
-        return "'" + value
-    return value
