@@ -30,6 +30,8 @@ def ingest_cmd(
     urls: Optional[Path] = typer.Option(None, "--urls", help="网址列表文件，每行一个 / file of URLs, one a line"),
     workers: int = typer.Option(0, "--workers", help="启动本地 Dask 集群的进程数 / local Dask workers"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask 调度器地址 / scheduler address"),
+    extract: bool = typer.Option(True, "--extract/--no-extract",
+                                 help="读出机构、人物、事件并关联企业库 / read entities and events, link to the registry"),
     as_json: bool = typer.Option(False, "--json"),
 ):
     """采集网页 Ingest pages from files, folders and URLs into clean, dated articles."""
@@ -47,7 +49,7 @@ def ingest_cmd(
     if not paths and not all_urls:
         fail("请给出文件、文件夹或网址 / give files, folders or --url")
     db = open_database()
-    opts = IngestOptions(workers=workers, scheduler=scheduler)
+    opts = IngestOptions(workers=workers, scheduler=scheduler, extract=extract)
     summary = None
     with progress("采集 ingest", unit="pages") as advance:
         last = 0

@@ -23,9 +23,12 @@ from typing import Iterator
 import yaml
 
 HEADER_SCAN_ROWS = 15
-MAX_XLSX_UNCOMPRESSED = 2_000_000_000
-MAX_XLSX_RATIO = 200
-MAX_XLSX_ENTRIES = 10_000
+# Zip-bomb limits, checked on the zip's central directory before anything is inflated (ASVS 5.2.3; checklist 17).
+# CPython's zipfile stops reading a member at its declared size, so checking declared sizes is enough.
+MAX_XLSX_UNCOMPRESSED = 2_000_000_000  # declared uncompressed total of all members, bytes
+MAX_XLSX_RATIO = 100  # a member inflating more than 100:1 (Apache POI's default limit) ...
+MAX_XLSX_RATIO_MIN_SIZE = 1_000_000  # ... is refused when it is also larger than 1 MB uncompressed
+MAX_XLSX_ENTRIES = 10_000  # members in the zip; a real workbook has a few dozen
 
 
 class SheetError(ValueError):
@@ -175,7 +178,8 @@ def _decode_csv(path: Path) -> tuple[io.TextIOBase, str]:
         head.decode("utf-8")
         return path.open("r", encoding="utf-8", newline=""), "utf-8"
     except UnicodeDecodeError as exc:
-        if exc.start > len(head) - 4:  # cut inside a character at the end of the sample
+        # cut inside a character at the end of a full-size sample (a short file has no cut)
+        if len(head) == 1 << 20 and exc.start > len(head) - 4:
             return path.open("r", encoding="utf-8", newline=""), "utf-8"
     try:
         head.decode("gb18030")
@@ -191,8 +195,12 @@ def _decode_csv(path: Path) -> tuple[io.TextIOBase, str]:
 
 def _csv_rows(path: Path) -> tuple[Iterator[tuple[int, list]], str]:
     fh, enc = _decode_csv(path)
-    sample = fh.read(65536)
-    fh.seek(0)
+    try:
+        sample = fh.read(65536)
+        fh.seek(0)
+    except UnicodeError as exc:
+        fh.close()
+        raise SheetError(f"{path}: 文本编码无法识别（按 {enc} 读取失败：{exc.reason}）") from exc
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
     except csv.Error:
@@ -200,8 +208,14 @@ def _csv_rows(path: Path) -> tuple[Iterator[tuple[int, list]], str]:
 
     def gen():
         with fh:
-            for i, cells in enumerate(csv.reader(fh, dialect), start=1):
-                yield i, [c if c.strip() else None for c in cells]
+            line = 0
+            try:
+                for line, cells in enumerate(csv.reader(fh, dialect), start=1):
+                    yield line, [c if c.strip() else None for c in cells]
+            except UnicodeError as exc:
+                raise SheetError(f"{path}: 第{line + 1}行附近编码错误（按 {enc} 读取失败：{exc.reason}）") from exc
+            except csv.Error as exc:  # NUL bytes, a field over the size limit, a broken quote
+                raise SheetError(f"{path}: 第{line + 1}行附近无法按 CSV 读取（{exc}）") from exc
 
     return gen(), enc
 
@@ -210,25 +224,94 @@ def check_xlsx(path: Path) -> None:
     """Refuse zip bombs before inflating: total declared size, compression ratio, number of entries, paths."""
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise SheetError(f"{path}: 不是有效的 XLSX 文件（{exc}）") from exc
-    with zf:
         infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        raise SheetError(f"{path}: 不是有效的 XLSX 文件（{type(exc).__name__}: {exc}）") from exc
+    with zf:
         if len(infos) > MAX_XLSX_ENTRIES:
             raise SheetError(f"{path}: XLSX 内含 {len(infos)} 个文件，超过上限 {MAX_XLSX_ENTRIES}")
         total = sum(i.file_size for i in infos)
         if total > MAX_XLSX_UNCOMPRESSED:
             raise SheetError(f"{path}: XLSX 解压后 {total} 字节，超过上限 {MAX_XLSX_UNCOMPRESSED}")
         for info in infos:
-            if info.filename.startswith("/") or ".." in info.filename.split("/"):
+            name = info.filename.replace("\\", "/")
+            if name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name) or "\0" in name:
                 raise SheetError(f"{path}: XLSX 内含非法路径 {info.filename!r}")
-            if info.compress_size and info.file_size / info.compress_size > MAX_XLSX_RATIO and info.file_size > 10_000_000:
-                raise SheetError(f"{path}: XLSX 中 {info.filename} 压缩比 {info.file_size // info.compress_size}:1 过高")
+            if info.file_size > MAX_XLSX_RATIO_MIN_SIZE and \
+                    info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size // max(info.compress_size, 1)
+                raise SheetError(f"{path}: XLSX 中 {info.filename} 压缩比 {ratio}:1 超过上限 {MAX_XLSX_RATIO}:1"
+                                 "（疑似压缩炸弹）")
         if "[Content_Types].xml" not in zf.namelist():
             raise SheetError(f"{path}: 不是有效的 XLSX 文件（缺少 [Content_Types].xml）")
+        for info in infos:
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and not info.is_dir():
+                _check_xml_prolog(path, zf, info)
+
+
+MAX_XML_PROLOG = 65_536  # bytes of a part read to find its prolog; a real one is under 100 bytes
+_PROLOG_SKIP = [(b"<?", b"?>"), (b"<!--", b"-->")]
+
+
+def _check_xml_prolog(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse a part whose prolog declares a DTD (<!DOCTYPE ...>): OOXML never has one, and a DTD is how entity
+    bombs (billion laughs) and external entities (XXE) get in. Only the prolog is read, at most 64 KB, so this
+    never inflates much; the XML parsers (defusedxml, lxml without entity resolution) remain a second line."""
+    try:
+        with zf.open(info) as fh:
+            head = fh.read(MAX_XML_PROLOG)
+    except Exception as exc:  # noqa: BLE001 - bad CRC, unsupported compression, encrypted member ...
+        raise SheetError(f"{path}: XLSX 中 {info.filename} 无法读取（{type(exc).__name__}: {exc}）") from exc
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    elif head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    i = 0
+    while True:
+        while i < len(head) and head[i] in b" \t\r\n":
+            i += 1
+        for start, end in _PROLOG_SKIP:
+            if head.startswith(start, i):
+                j = head.find(end, i + len(start))
+                if j < 0:
+                    if len(head) >= MAX_XML_PROLOG:
+                        raise SheetError(f"{path}: XLSX 中 {info.filename} 的 XML 前言过长，拒绝读取")
+                    return  # malformed XML: the parser will report it
+                i = j + len(end)
+                break
+        else:
+            if head.startswith(b"<!", i) and head[i + 2:i + 9].upper() in (b"DOCTYPE", b"ENTITY "):
+                raise SheetError(f"{path}: XLSX 中 {info.filename} 含 XML 实体/DTD 声明（可能是实体炸弹或外部实体），"
+                                 "拒绝读取")
+            return
+
+
+def _broken(path: Path, exc: BaseException) -> SheetError:
+    """The SheetError for whatever zipfile, openpyxl or the XML parser raised on a damaged or hostile file."""
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is a dependency
+        DefusedXmlException = ()  # noqa: N806
+    seen, cause = 0, exc
+    while cause is not None and seen < 10 and not isinstance(cause, DefusedXmlException):
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    if cause is not None and isinstance(cause, DefusedXmlException):
+        exc = cause
+        return SheetError(f"{path}: XLSX 内含 XML 实体/DTD 声明（可能是实体炸弹），拒绝读取（{type(exc).__name__}）")
+    return SheetError(f"{path}: XLSX 内容损坏，无法读取（{type(exc).__name__}: {str(exc)[:200]}）")
 
 
 def _xlsx_rows(path: Path, sheet_name: str | None) -> Iterator[tuple[int, list, dict]]:
+    """Rows of an XLSX; any error the zip or XML layers raise mid-way comes out as ``SheetError``."""
+    try:
+        yield from _xlsx_rows_raw(path, sheet_name)
+    except SheetError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile file can make zipfile/openpyxl/lxml raise anything
+        raise _broken(path, exc) from exc
+
+
+def _xlsx_rows_raw(path: Path, sheet_name: str | None) -> Iterator[tuple[int, list, dict]]:
     import defusedxml  # noqa: F401  (openpyxl uses defusedxml when it is importable)
     import openpyxl
 
@@ -236,7 +319,13 @@ def _xlsx_rows(path: Path, sheet_name: str | None) -> Iterator[tuple[int, list, 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on broken files
-        raise SheetError(f"{path}: 无法打开 XLSX（{type(exc).__name__}: {exc}）") from exc
+        raise _broken(path, exc) from exc
+    if sheet_name and sheet_name not in wb.sheetnames:
+        wb.close()
+        raise SheetError(f"{path}: 没有名为 {sheet_name!r} 的工作表（有：{', '.join(wb.sheetnames)}）")
+    if not wb.worksheets:
+        wb.close()
+        raise SheetError(f"{path}: XLSX 中没有工作表")
     ws = wb[sheet_name] if sheet_name else wb.worksheets[0]
     has_formulas = _sheet_has_formulas(path, wb, ws)
     formula_rows = None

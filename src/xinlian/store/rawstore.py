@@ -73,6 +73,7 @@ def keep_bytes(
     media_type: str | None = None,
     bind: Session | None = None,
     root: Path | None = None,
+    sync: bool = True,
 ) -> str:
     """Keep ``data`` in the raw store and return its SHA-256.
 
@@ -82,6 +83,8 @@ def keep_bytes(
         media_type: e.g. ``text/html; charset=gbk``.
         bind: a session or connection; when given, the ``raw_file`` row is inserted (nothing if it exists).
         root: the store's folder (default ``settings.raw_dir``).
+        sync: fsync the file before returning. A caller keeping many files passes False and calls
+            ``sync_store()`` once before committing the rows that point at them (one flush instead of one per file).
     """
     sha = sha256_bytes(data)
     target = raw_path(sha, root)
@@ -91,7 +94,8 @@ def keep_bytes(
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         _place(Path(tmp), target)
     _record(bind, sha, len(data), target, original_name, media_type)
     return sha
@@ -147,6 +151,25 @@ def keep_file(
         sha, _size = keep_stream(f, original_name=original_name or path.name, media_type=media_type, bind=bind,
                                  root=root)
     return sha
+
+
+def sync_store(root: Path | None = None) -> None:
+    """Flush everything written to the store's file system to disk (``syncfs``; ``sync`` where it is missing)."""
+    root = root or get_settings().raw_dir
+    if not root.exists():
+        return
+    try:
+        import ctypes
+
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if ctypes.CDLL(None, use_errno=True).syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    except (OSError, AttributeError):
+        pass
+    os.sync()
 
 
 def has_raw(sha: str, root: Path | None = None) -> bool:
