@@ -48,3 +48,12 @@ crash: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) xinlian-data build *.egg-info
+
+# Coverage-guided fuzzing of the page cleaner and the sheet reader (outside CI; see fuzz/README.md).
+FUZZ_SECONDS ?= 120
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-test
+	$(PY) -c "import atheris" 2>/dev/null || $(PIP) install --quiet atheris
+	mkdir -p fuzz/corpus/clean fuzz/corpus/sheet
+	$(PY) fuzz/fuzz_clean.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=3000 fuzz/corpus/clean
+	$(PY) fuzz/fuzz_sheet.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=3000 fuzz/corpus/sheet

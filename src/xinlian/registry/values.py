@@ -51,11 +51,19 @@ def amount_yuan(value, unit: float = 1.0) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueProblem(f"金额不能是是/否值: {value!r}")
+    if isinstance(value, (dt.date, dt.time)):
+        raise ValueProblem(f"金额不能是日期/时间: {value!r}")
     if isinstance(value, (int, float)):
-        return float(value) * unit
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):  # a hostile or broken file can hold 1e400 or a 400-digit integer
+            raise ValueProblem(f"金额超出范围: {str(value)[:40]}")
+        return number * unit
     try:
         number = float(value)  # a plain number written as text
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         pass
     else:
         if not math.isfinite(number):
@@ -78,8 +86,12 @@ def count(value) -> int | None:
     if isinstance(value, bool):
         raise ValueProblem(f"人数/件数不能是是/否值: {value!r}")
     if isinstance(value, (int, float)):
-        if float(value) != int(value) or value < 0:
-            raise ValueProblem(f"应为非负整数: {value!r}")
+        try:
+            whole = float(value) == int(value)
+        except (OverflowError, ValueError):  # inf, or an integer too long for a float
+            whole = False
+        if not whole or value < 0:
+            raise ValueProblem(f"应为非负整数: {str(value)[:40]}")
         return int(value)
     s = _text(value).replace(",", "").replace("，", "")
     m = re.fullmatch(r"(?:约|近|超)?(\d+)(?:\.0+)?\s*(人|名|项|件|个)?", s)

@@ -181,8 +181,11 @@ def serve(db=None, settings: Settings | None = None, *, host: str = "127.0.0.1",
     """Serve the app with uvicorn until interrupted (``xinlian serve`` and the lead's ``xinlian demo`` call this)."""
     import uvicorn
 
-    uvicorn.run(create_app(db, settings), host=host, port=port, proxy_headers=False, server_header=False,
-                log_level="info")
+    from xinlian.store.durability import ensure_durable
+
+    app = create_app(db, settings)
+    ensure_durable(app.state.web.db)  # refuse a database that can lose committed work (docs/security.md)
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
 
 
 def _error_response(request: Request, status: int, code: str, detail: str = ""):
