@@ -31,7 +31,13 @@ def test_pdf_works_inside_a_running_event_loop():
     except (PdfUnavailable, ImportError) as exc:
         pytest.skip(f"PDF needs headless Chromium and playwright: {exc}")
 
+    from concurrent.futures import ThreadPoolExecutor
+
     async def inside():
+        asyncio.get_running_loop()  # a loop is running here, as in an async web route
         return html_to_pdf("<html><body><h1>研判简报</h1></body></html>")
 
-    assert asyncio.run(inside())[:5] == b"%PDF-"
+    # its own thread: the test worker's main thread may hold another test's loop
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pdf = pool.submit(lambda: asyncio.run(inside())).result()
+    assert pdf[:5] == b"%PDF-"

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+
 __all__ = ["Rules", "RulesError", "load_rules", "RULES_PATH", "VERDICTS"]
 
 RULES_PATH = Path(__file__).resolve().parent.parent / "data" / "rules" / "diagnosis.yaml"
@@ -25,42 +27,12 @@ VERDICTS = ("strong", "weak", "missing", "at_risk", "not_applicable")
 STAGES = ("upstream", "midstream", "downstream")
 
 
-class RulesError(ValueError):
+class RulesError(DataFileError):
     """The rules file is malformed. ``str(err)`` has one ``FILE:LINE: reason`` per problem."""
 
-    def __init__(self, file: str | Path, errors: list[tuple[int, str]]):
-        self.file = str(file)
-        self.errors = sorted(errors, key=lambda e: e[0])
-        self.line = self.errors[0][0] if self.errors else 0
-        super().__init__("\n".join(f"{self.file}:{line}: {reason}" for line, reason in self.errors))
 
-
-class _Map(dict):
-    line: int = 0
-    key_lines: dict
-
-
-class _Loader(yaml.SafeLoader):
-    def __init__(self, stream: Any):
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, str]] = []
-
-    def construct_mapping(self, node, deep=False):  # noqa: D401 - yaml hook
-        self.flatten_mapping(node)
-        out = _Map()
-        out.line = node.start_mark.line + 1
-        out.key_lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            if key in out:
-                self.duplicates.append((line, f"duplicate key {key!r}"))
-            out[key] = self.construct_object(value_node, deep=True)
-            out.key_lines[key] = line
-        return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
+_Map = LineDict
+_Loader = LineLoader
 
 
 # --------------------------------------------------------------------------- the rules, typed

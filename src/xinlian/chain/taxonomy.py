@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+
 __all__ = [
     "STAGES",
     "Chain",
@@ -43,7 +45,7 @@ _NODE_KEYS = {"id", "name", "name_en", "stage", "parent", "keywords", "industry_
 _TOP_KEYS = {"chain", "name", "name_en", "version", "description", "nodes", "edges"}
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(DataFileError):
     """A chain file is malformed. ``str(err)`` has one ``FILE:LINE: reason`` per problem.
 
     Attributes:
@@ -51,12 +53,6 @@ class TaxonomyError(ValueError):
         line: 1-based line of the first problem (0 when the file could not be read).
         errors: every problem as ``(line, reason)``, in file order.
     """
-
-    def __init__(self, file: str | Path, errors: list[tuple[int, str]]):
-        self.file = str(file)
-        self.errors = sorted(errors, key=lambda e: e[0])
-        self.line = self.errors[0][0] if self.errors else 0
-        super().__init__("\n".join(f"{self.file}:{line}: {reason}" for line, reason in self.errors))
 
 
 @dataclass(frozen=True)
@@ -222,39 +218,8 @@ class Chain:
 # --------------------------------------------------------------------------- loading
 
 
-class _Mapping(dict):
-    """A YAML mapping that remembers where it and each of its keys start (1-based)."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader whose mappings carry line numbers and which reports duplicate keys."""
-
-    def __init__(self, stream: Any):
-        super().__init__(stream)
-        self.duplicate_keys: list[tuple[int, str]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> _Mapping:
-        self.flatten_mapping(node)
-        mapping = _Mapping()
-        mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            line = key_node.start_mark.line + 1
-            if key in mapping:
-                self.duplicate_keys.append((line, f"duplicate key {key!r} in one mapping"))
-            mapping[key] = self.construct_object(value_node, deep=deep)
-            if isinstance(key, str):
-                mapping.key_lines[key] = line
-        return mapping
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
-)
+_Mapping = LineDict
+_LineLoader = LineLoader
 
 
 def _parse(path: Path) -> tuple[Any, list[tuple[int, str]]]:
@@ -271,7 +236,7 @@ def _parse(path: Path) -> tuple[Any, list[tuple[int, str]]]:
         raise TaxonomyError(path, [(line, f"YAML syntax: {exc.problem or exc}")]) from exc
     finally:
         loader.dispose()
-    return data, list(loader.duplicate_keys)
+    return data, list(loader.duplicates)
 
 
 def _line_of(mapping: Any, key: str | None = None, default: int = 0) -> int:

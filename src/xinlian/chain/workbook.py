@@ -9,18 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from xinlian.chain.diagnose import VERDICT_ZH, Diagnosis
+from xinlian.store.sheetsafe import safe_cell
 
 __all__ = ["write_workbook", "safe_cell"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STAGE_ZH = {"upstream": "上游", "midstream": "中游", "downstream": "下游"}
-
-
-def safe_cell(value):
-    """A cell value that cannot be taken for a formula; numbers and None pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _yi(x: float | None) -> float | None:

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xinlian.yamlfile import DataFileError
+
 __all__ = [
     "LEVELS",
     "Region",
@@ -51,14 +53,8 @@ _AUTONOMOUS_RE = re.compile(r"(?:(?:%s)族|维吾尔)*自治(?:区|州|县|旗)$
 _SUFFIXES = ("特别行政区", "新区", "地区", "林区", "省", "市", "区", "县", "旗", "盟")
 
 
-class RegionError(ValueError):
+class RegionError(DataFileError):
     """The region table is malformed. ``str(err)`` has one ``FILE:LINE: reason`` per problem."""
-
-    def __init__(self, file: str | Path, errors: list[tuple[int, str]]):
-        self.file = str(file)
-        self.errors = sorted(errors, key=lambda e: e[0])
-        self.line = self.errors[0][0] if self.errors else 0
-        super().__init__("\n".join(f"{self.file}:{line}: {reason}" for line, reason in self.errors))
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from openpyxl.utils import get_column_letter
 
 from xinlian.report.model import FORMATS, Briefing, Chart, Paragraph, Table
 from xinlian.report.zipfix import stable_zip
+from xinlian.store.sheetsafe import safe_cell
 
 __all__ = ["write_xlsx", "safe_text", "sheet_name"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
 HEAD_FILL = PatternFill("solid", fgColor="D9E2F3")
 BOLD = Font(bold=True)
@@ -28,8 +28,8 @@ TITLE = Font(bold=True, size=14)
 
 
 def safe_text(value: str) -> str:
-    """Text that Excel will never run as a formula: a leading = + - @ (or tab/CR) gets a ' in front."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Text that Excel will never run as a formula (``store.sheetsafe``)."""
+    return safe_cell(value)
 
 
 def sheet_name(heading: str, used: set[str]) -> str:

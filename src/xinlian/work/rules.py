@@ -15,52 +15,16 @@ from typing import Any
 
 import yaml
 
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+
 RULES_DIR = Path(str(resources.files("xinlian.data.rules")))
 
 
-class RulesError(ValueError):
-    """A rule file is malformed. ``str(err)`` has one ``FILE:LINE: reason`` per problem."""
-
-    def __init__(self, file: str | Path, errors: list[tuple[int, str]]):
-        self.file = str(file)
-        self.errors = sorted(errors, key=lambda e: e[0])
-        self.line = self.errors[0][0] if self.errors else 0
-        super().__init__("\n".join(f"{self.file}:{line}: {reason}" for line, reason in self.errors))
+class RulesError(DataFileError):
+    """The rules file is malformed. ``str(err)`` has one ``FILE:LINE: reason`` per problem."""
 
 
-class LineDict(dict):
-    """A YAML mapping remembering its own line and the line of each key (1-based)."""
-
-    line: int = 0
-    key_lines: dict
-
-    def line_of(self, key: str | None = None) -> int:
-        if key is not None and key in getattr(self, "key_lines", {}):
-            return self.key_lines[key]
-        return self.line
-
-
-class _Loader(yaml.SafeLoader):
-    def __init__(self, stream: Any):
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, str]] = []
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
-        self.flatten_mapping(node)
-        out = LineDict()
-        out.line = node.start_mark.line + 1
-        out.key_lines = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = key_node.start_mark.line + 1
-            if key in out:
-                self.duplicates.append((line, f"重复的键 {key!r} duplicate key"))
-            out[key] = self.construct_object(value_node, deep=True)
-            out.key_lines[key] = line
-        return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
+_Loader = LineLoader
 
 
 def load_yaml(path: str | Path) -> Any:

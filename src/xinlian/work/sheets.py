@@ -31,7 +31,7 @@ from xinlian.work.rules import categories
 
 KINDS = {"projects": "project", "visits": "visit", "demands": "demand"}
 SHEET_TITLES = {"project": "项目", "visit": "走访", "demand": "诉求"}
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+from xinlian.store.sheetsafe import safe_cell, unsafe_cell  # noqa: E402
 DEFAULT_MONEY_UNIT = "万元"  # project money columns without a unit in the header are read as 万元
 
 
@@ -110,13 +110,6 @@ def _kind(kind: str) -> str:
 
 
 # --- writing --------------------------------------------------------------------------------------------------
-
-def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (= + - @ tab) gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
-
 
 def _write(kind: str, path: Path, rows: list[list]) -> Path:
     from openpyxl import Workbook
@@ -264,11 +257,7 @@ class ImportResult:
         return d
 
 
-def _unapostrophe(v: Any) -> Any:
-    """Undo ``safe_cell`` on re-import: '=x is the text =x."""
-    if isinstance(v, str) and v.startswith("'") and v[1:].startswith(DANGEROUS):
-        return v[1:]
-    return v
+_unapostrophe = unsafe_cell  # undo ``safe_cell`` on re-import: '=x is the text =x
 
 
 def _number(value) -> float | None:
