@@ -6,6 +6,7 @@ working directory. ``docs/settings.md`` lists them; a test checks that every fie
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
         default="FULL", description="SQLite synchronous pragma. FULL survives power loss; NORMAL only app crashes."
     )
     import_batch_rows: int = Field(default=5000, description="Rows per database round trip when importing sheets.")
+    as_of: dt.date | None = Field(default=None, description="The date analyses are computed for when none is given "
+                                  "(diagnosis windows, news signals); empty means today. The demo sets it to its own "
+                                  "date, 2025-03-31.")
     fetch_delay_s: float = Field(default=1.0, description="Seconds between two fetches from the same host.")
     fetch_timeout_s: float = Field(default=20.0, description="Timeout of one fetch.")
     fetch_max_bytes: int = Field(default=20_000_000, description="Largest page fetched or ingested, in bytes.")

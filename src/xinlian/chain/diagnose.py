@@ -204,7 +204,9 @@ def judge(f: NodeFigures, rules: Rules) -> tuple[str, str, str, dict]:
 
 def _as_date(value: date | datetime | str | None) -> date:
     if value is None:
-        return date.today()
+        from xinlian.settings import get_settings
+
+        return get_settings().as_of or date.today()
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):

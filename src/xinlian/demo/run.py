@@ -53,6 +53,7 @@ def run_demo(say: Callable[[str], None] = print) -> DemoResult:
 
         downgrade(make_engine(url), "base")
     os.environ["XINLIAN_DB_URL"] = url
+    os.environ.setdefault("XINLIAN_AS_OF", DEMO_TODAY.isoformat())  # the sample news are of early 2025
     reset_settings()
     db = open_db(url)
     result = DemoResult(db=db, url=url)
