@@ -30,6 +30,7 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XINLIAN_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XINLIAN_MODE", "test")
     monkeypatch.delenv("XINLIAN_DB_URL", raising=False)
+    monkeypatch.delenv("XINLIAN_AS_OF", raising=False)
     reset_settings()
     yield
     reset_settings()
