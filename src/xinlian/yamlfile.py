@@ -66,3 +66,22 @@ class LineLoader(yaml.SafeLoader):
 
 
 LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, LineLoader.construct_mapping)
+
+
+def parse(path: str | Path, error: type[DataFileError] = DataFileError) -> tuple[Any, list[tuple[int, str]]]:
+    """Read and parse one YAML data file: (data, duplicate-key problems). An unreadable file or a syntax error
+    raises ``error`` naming the file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(path, [(0, f"无法读取 cannot read: {exc}")]) from exc
+    loader = LineLoader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise error(path, [((mark.line + 1) if mark else 0, f"YAML syntax 语法错误: {exc.problem or exc}")]) from exc
+    finally:
+        loader.dispose()
+    return data, list(loader.duplicates)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader, parse
 
 __all__ = ["Rules", "RulesError", "load_rules", "RULES_PATH", "VERDICTS"]
 
@@ -275,19 +275,7 @@ def _build(data: _Map, path: Path) -> Rules:
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(path: Path, mtime_ns: int) -> Rules:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(path, [(0, f"cannot read rules file: {exc}")]) from exc
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise RulesError(path, [((mark.line + 1) if mark else 0, f"YAML syntax: {exc.problem or exc}")]) from exc
-    finally:
-        loader.dispose()
-    errors: list[tuple[int, str]] = list(loader.duplicates)
+    data, errors = parse(path, RulesError)
     _check("", data, SPEC, 1, errors)
     if not errors:
         w = data["verdicts"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader, parse
 
 __all__ = [
     "STAGES",
@@ -223,20 +223,7 @@ _LineLoader = LineLoader
 
 
 def _parse(path: Path) -> tuple[Any, list[tuple[int, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyError(path, [(0, f"cannot read chain file: {exc}")]) from exc
-    loader = _LineLoader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        raise TaxonomyError(path, [(line, f"YAML syntax: {exc.problem or exc}")]) from exc
-    finally:
-        loader.dispose()
-    return data, list(loader.duplicates)
+    return parse(path, TaxonomyError)
 
 
 def _line_of(mapping: Any, key: str | None = None, default: int = 0) -> int:

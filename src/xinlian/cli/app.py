@@ -49,6 +49,19 @@ def progress(description: str, total: int | None = None, unit: str = "") -> Iter
         yield advance
 
 
+def acting_user(user: str | None) -> str:
+    """Who is acting, for the records a verb writes: ``--user`` or the login name of the shell."""
+    if user:
+        return user
+    import getpass
+    import os
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return os.environ.get("USER") or "cli"
+
+
 def open_database():
     from xinlian.store.db import open_db
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import csv
-import getpass
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from xinlian.cli.app import app, console, fail, open_database, print_json, progress
+from xinlian.cli.app import acting_user, app, console, fail, open_database, print_json, progress
 
 review_app = typer.Typer(help="链接审核 review proposed links to the registry", invoke_without_command=True)
 app.add_typer(review_app, name="review")
@@ -18,13 +16,7 @@ app.add_typer(review_app, name="review")
 USER = typer.Option(None, "--user", help="操作人（默认为当前系统用户）/ who is acting")
 
 
-def _user(user: str | None) -> str:
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return os.environ.get("USER") or "unknown"
+_user = acting_user
 
 
 @review_app.callback()

@@ -5,7 +5,6 @@ Each verb parses its options, calls one function of ``xinlian.work`` and prints 
 
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import date
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from xinlian.cli.app import app, console, fail, import_app, open_database, print_json
+from xinlian.cli.app import acting_user, app, console, fail, import_app, open_database, print_json
 
 project_app = typer.Typer(help="招商项目 project pipeline", no_args_is_help=True)
 problem_app = typer.Typer(help="项目问题清单 project problems", no_args_is_help=True)
@@ -31,13 +30,7 @@ app.add_typer(institution_app, name="institution")
 USER = typer.Option(None, "--user", help="操作人（默认为当前系统用户）/ who is acting")
 
 
-def _user(user: str | None) -> str:
-    if user:
-        return user
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "cli"
+_user = acting_user
 
 
 def _date(value: str | None, what: str) -> date | None:

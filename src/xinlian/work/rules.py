@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from xinlian.yamlfile import DataFileError, LineDict, LineLoader
+from xinlian.yamlfile import DataFileError, LineDict, LineLoader, parse
 
 RULES_DIR = Path(str(resources.files("xinlian.data.rules")))
 
@@ -30,20 +30,9 @@ _Loader = LineLoader
 def load_yaml(path: str | Path) -> Any:
     """Parse ``path``; raises ``RulesError`` with the line on syntax errors and duplicate keys."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(path, [(0, f"无法读取 cannot read: {exc}")]) from exc
-    loader = _Loader(text)
-    try:
-        data = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise RulesError(path, [(mark.line + 1 if mark else 0, f"YAML 语法错误: {exc.problem or exc}")]) from exc
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise RulesError(path, loader.duplicates)
+    data, duplicates = parse(path, RulesError)
+    if duplicates:
+        raise RulesError(path, duplicates)
     return data
 
 
