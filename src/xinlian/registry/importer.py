@@ -15,7 +15,6 @@ Stages, in order (one ``ImportOptions`` passed through):
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import time
@@ -35,7 +34,7 @@ from xinlian.store import dialect
 from xinlian.store.db import Database
 from xinlian.store.tables.files import ImportBatch, ImportError_
 from xinlian.store.tables.registry import Enterprise, EnterpriseAlias, EnterpriseFigure, EnterpriseNode
-from xinlian.store.sheetsafe import safe_cell  # one rule for every spreadsheet we write
+from xinlian.store.sheetsafe import write_rows  # one rule for every spreadsheet we write
 
 FIGURE_FIELDS = ("output_value", "revenue", "tax", "employees", "rd_spend", "patents")
 MONEY_FIELDS = {"output_value", "revenue", "tax", "rd_spend"}
@@ -493,24 +492,9 @@ def write_problems(report: ImportReport, options: ImportOptions) -> Path:
     else:
         stem = Path(report.file).stem
         out = get_settings().home / "imports" / f"{stem}-{report.sha256[:8]}-errors.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
     header = ["行号 row", "列 column", "值 value", "原因 reason", "级别 severity"]
-    lines = [[p.row, p.column, safe_cell(p.value), safe_cell(p.reason), p.severity] for p in report.problems]
-    if out.suffix.lower() == ".xlsx":
-        import openpyxl
-
-        wb = openpyxl.Workbook(write_only=True)
-        ws = wb.create_sheet("错误报告")
-        ws.append([f"文件 {Path(report.file).name}：共 {report.rows_total} 行，导入 {report.rows_ok} 行，"
-                   f"拒绝 {report.rows_bad} 行"])
-        ws.append(header)
-        for line in lines:
-            ws.append(line)
-        wb.save(out)
-    else:
-        with out.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(lines)
-    return out
+    lines = [[p.row, p.column, p.value, p.reason, p.severity] for p in report.problems]
+    title = (f"文件 {Path(report.file).name}：共 {report.rows_total} 行，导入 {report.rows_ok} 行，"
+             f"拒绝 {report.rows_bad} 行")
+    return write_rows(out, header, lines, sheet_title="错误报告", title=title)
 

@@ -29,3 +29,31 @@ def unsafe_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("'") and value[1:].startswith(DANGEROUS_START):
         return value[1:]
     return value
+
+
+def write_rows(path, header: list[str], rows, *, sheet_title: str, title: str | None = None):
+    """Write a table as CSV (UTF-8 with BOM, so Excel and WPS open it) or XLSX, by the file suffix; every text cell
+    goes through ``safe_cell``. ``title`` is an optional first line above the header (XLSX only). Returns the path."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = [[safe_cell(v) for v in row] for row in rows]
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet(sheet_title)
+        if title:
+            ws.append([title])
+        ws.append(header)
+        for row in safe:
+            ws.append(row)
+        wb.save(path)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(safe)
+    return path

@@ -14,7 +14,6 @@ raised + text.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +30,7 @@ from xinlian.work.rules import categories
 
 KINDS = {"projects": "project", "visits": "visit", "demands": "demand"}
 SHEET_TITLES = {"project": "项目", "visit": "走访", "demand": "诉求"}
-from xinlian.store.sheetsafe import safe_cell, unsafe_cell  # noqa: E402
+from xinlian.store.sheetsafe import safe_cell, unsafe_cell, write_rows  # noqa: E402
 DEFAULT_MONEY_UNIT = "万元"  # project money columns without a unit in the header are read as 万元
 
 
@@ -623,27 +622,8 @@ def import_sheet(db, kind: str, path: str | Path, *, dry_run: bool = False, user
 
 def write_report(result: ImportResult, path: str | Path) -> Path:
     """The error report as CSV (UTF-8 with BOM, opens in Excel) or XLSX: 行号, 列, 值, 原因."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = ["行号", "列", "值", "原因"]
     rows = [[e.row, e.column, e.value, e.reason] for e in result.errors]
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "错误报告"
-        ws.append(header)
-        for r in rows:
-            ws.append([safe_cell(v) for v in r])
-        wb.save(path)
-    else:
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            for r in rows:
-                w.writerow([safe_cell(v) if isinstance(v, str) else v for v in r])
-    return path
+    return write_rows(path, ["行号", "列", "值", "原因"], rows, sheet_title="错误报告")
 
 
 __all__ = ["COLUMNS", "ImportResult", "RowError", "export_sheet", "import_sheet", "safe_cell", "write_report",
