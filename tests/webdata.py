@@ -11,7 +11,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 PASSWORD = "Lan-Tian 7 Hao"
-ROLES = ("viewer", "analyst", "admin")
+ROLES = ("viewer", "analyst", "admin", "sys_admin", "sec_admin", "audit_admin")  # one user each (三员 too)
 XSS_NAME = "<script>alert(1)</script>公司"
 
 

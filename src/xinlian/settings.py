@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default="FULL", description="SQLite synchronous pragma. FULL survives power loss; NORMAL only app crashes."
     )
     import_batch_rows: int = Field(default=5000, description="Rows per database round trip when importing sheets.")
+    import_parse_process_min_bytes: int = Field(
+        default=1_000_000, description="Enterprise sheets of at least this many bytes are read and parsed in a second "
+        "process while the first writes to the database (two cores at work); 0 = always, -1 = never.")
     as_of: dt.date | None = Field(default=None, description="The date analyses are computed for when none is given "
                                   "(diagnosis windows, news signals); empty means today. The demo sets it to its own "
                                   "date, 2025-03-31.")
@@ -62,6 +65,17 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=30, description="How long a locked account stays locked.")
     login_rate_per_ip: int = Field(default=30, description="Login attempts allowed per client IP per window.")
     login_rate_window_s: int = Field(default=300, description="Window of the per-IP and per-account login limits.")
+    search_rate: int = Field(default=120, description="Full-text searches allowed per user and client IP per "
+                             "rate_window_s (then 429).")
+    export_rate: int = Field(default=20, description="Downloads (briefings, raw pages) allowed per user and client IP "
+                             "per rate_window_s (then 429).")
+    import_rate: int = Field(default=10, description="Sheet uploads allowed per user and client IP per rate_window_s "
+                             "(then 429).")
+    sensitive_view_audit_minutes: int = Field(
+        default=10, ge=0, description="A user's views of the same object's unmasked sensitive figures within this "
+        "many minutes are one audit row (sensitive.view), so reading a page does not write on every request; "
+        "0 records every view.")
+    rate_window_s: int = Field(default=60, description="Sliding window of the search, export and import limits.")
     password_profile: Literal["dengbao", "asvs"] = Field(
         default="dengbao", description="dengbao: ≥8 characters of 3 of 4 classes and a change period; asvs: "
         "length and blocklist only.")
@@ -75,9 +89,9 @@ class Settings(BaseSettings):
                                   "with 413 before parsing.")
 
     # --- 等保 / 密评 groundwork (issue 9: crypto provider, field encryption, audit retention) ---------------------
-    security_level: Literal[2, 3] = Field(
-        default=2, description="等保 level the deployment is graded at. 3 adds a second login factor, SM4-GCM "
-        "encryption at rest of tax and output figures, and the HMAC-SM3 chain over the audit log.")
+    security_level: int = Field(  # int, not Literal[2, 3]: pydantic refuses the text "3" from the environment
+        default=2, ge=2, le=3, description="等保 level the deployment is graded at. 3 adds a second login factor and "
+        "SM4-GCM encryption at rest of tax and output figures (the HMAC-SM3 audit chain is kept at every level).")
     crypto_provider: str = Field(
         default="software", description="Crypto backend: software (the cryptography package) or sdf (GM/T 0018 "
         "crypto device; not implemented yet).")
@@ -87,6 +101,19 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         default=180, ge=180, description="Audit rows younger than this are never purged (网络安全法 §21: at least "
         "six months).")
+
+    # --- 等保 / 密评 login (issue 9: password hash scheme, second factor) ------------------------------------------
+    password_hash: Literal["argon2id", "pbkdf2_sm3"] = Field(
+        default="argon2id", description="Scheme for new password hashes: argon2id, or pbkdf2_sm3 (PBKDF2-HMAC-SM3, "
+        "for a 密评 that asks for SM3 in login authentication). Stored hashes of the other scheme still verify and "
+        "are re-hashed with this one at the user's next successful login.")
+    pbkdf2_sm3_iterations: int = Field(
+        default=200_000, ge=1000, description="PBKDF2-HMAC-SM3 iterations (pbkdf2_sm3 scheme); a stored hash with "
+        "another count is re-hashed at the next login.")
+    totp_algorithm: Literal["sha1", "sm3"] = Field(
+        default="sha1", description="Second-factor codes at security level 3: sha1 (RFC 6238, works with common "
+        "authenticator apps) or sm3 (a GM/T 0021-style SM3 dynamic token). Applies to new enrolments; each "
+        "enrolment keeps the algorithm it was made with.")
 
     @property
     def database_url(self) -> str:

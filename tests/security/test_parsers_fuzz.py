@@ -128,7 +128,7 @@ def _rezip(replace: dict[str, bytes]) -> bytes:
 _XMLISH = st.lists(st.one_of(st.sampled_from(["<", ">", "/", "=", '"', "row", "c", "v", "r=\"A1\"", "t=\"s\"",
                                              "<sheetData>", "</sheetData>", "<row r=\"1\">", "<c r=\"A1\">",
                                              "<v>", "</v>", "&amp;", "&#0;", "999999999", "-1", "XFD1048577"]),
-                            st.characters()), max_size=80).map(lambda xs: "".join(xs).encode("utf-8"))
+                            st.characters(codec="utf-8")), max_size=80).map(lambda xs: "".join(xs).encode("utf-8"))
 
 
 @SLOW

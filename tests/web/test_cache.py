@@ -46,3 +46,28 @@ def test_web_write_refreshes_the_dashboard(sqlite_web):
     # made outside the app: shown after a web write or within the cache time
     sqlite_web.post(c, f"/admin/users/{sqlite_web.ids['target']}/unlock")
     assert c.get("/dashboard.json").json()["headline"]["local_firms_all"] == before + 1
+
+
+def test_a_write_in_another_worker_reaches_this_one(sqlite_db):
+    """Workers share nothing but the database and XINLIAN_HOME: another process's ``mark_stale`` is a new token in
+    the generation file, and this process computes again before showing a value."""
+    import subprocess
+    import sys
+
+    cache.clear()
+    calls = []
+
+    def compute(session):
+        calls.append(1)
+        return len(calls)
+
+    with sqlite_db.session() as s:
+        key = cache.key_for(s, "probe-workers")
+        assert cache.cached(key, compute, session=s, db=sqlite_db) == 1
+        assert cache.cached(key, compute, session=s, db=sqlite_db) == 1
+        other = subprocess.run([sys.executable, "-c", "from xinlian.web import cache; cache.mark_stale()"],
+                               capture_output=True, text=True)
+        assert other.returncode == 0, other.stderr
+        assert cache.cached(key, compute, session=s, db=sqlite_db) == 2  # computed again, not the old value
+        assert cache.cached(key, compute, session=s, db=sqlite_db) == 2
+    cache.clear()

@@ -219,3 +219,24 @@ def test_pager_links_are_relative(sqlite_web):
     html = sqlite_web.client("viewer").get("/enterprises?scope=local", headers={"host": "evil.example"}).text
     assert 'href="/enterprises?scope=local&amp;page=2"' in html
     assert "evil.example" not in html
+
+
+def test_search_pages_and_capped_count(web, monkeypatch):
+    from xinlian.web.routes import enterprises as route
+
+    c = web.client("viewer")
+    every = c.get("/enterprises.json?q=公司").json()
+    assert every["total"] == len(every["items"]) >= 3 and every["total_capped"] is False
+    monkeypatch.setattr(route, "PAGE_SIZE", 1)
+    monkeypatch.setattr(route, "SEARCH_COUNT_CAP", 2)
+    first = c.get("/enterprises.json?q=公司").json()
+    assert (first["total"], first["total_capped"], first["pages"]) == (2, True, 2)
+    seen = []
+    for n in range(1, every["total"] + 2):
+        data = c.get(f"/enterprises.json?q=公司&page={n}").json()
+        seen += [i["id"] for i in data["items"]]
+        assert data["pages"] >= n  # the pager always reaches the page shown
+    assert seen == [i["id"] for i in every["items"]]  # page after page: each match once, in the same order
+    assert "2+" in c.get("/enterprises?q=公司").text
+    one = c.get("/enterprises.json?q=碳化硅").json()
+    assert (one["total"], one["total_capped"], one["pages"]) == (1, False, 1)

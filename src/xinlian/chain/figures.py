@@ -3,15 +3,16 @@
 All per-firm work is done by the database in a few set-based queries (``GROUP BY`` over the region's firms, one
 row per node back), so a registry of a million firms diagnoses in about a second. The queries:
 
-0. ``_Placements``: the region's firms on the chain, one row per (node, firm) and per ancestor of the node (a
-   node map joined in SQL), with the share of the firm's output the node gets; a temporary table.
-1. ``_node_totals``: per node, firms, technology flags and the figures year's output, employees, revenue, R&D,
-   patents and the sums behind the Herfindahl index; a group node aggregates itself and its descendants (a node
-   map joined in SQL), counting a firm once.
-2. ``_node_growth``: per node, output of the same firms at the window's start and in the figures year (CAGR).
-3. ``_top_firms``: the largest firms of each node (a window function), for the firm lists.
-4. ``_demand``: per node, the distinct local firms sitting on nodes it supplies (taxonomy edges).
-5. ``_chain_total``: the region's whole-chain output, each firm once.
+0. ``_Placements``: the region's placements on the chain (a temporary table), the figures year (the latest year
+   with figures), then one row per (node or ancestor, firm) with the share of the firm's output the node gets and
+   the firm's figures of that year and of the growth window's years pivoted into columns (a node map joined in
+   SQL; a second temporary table). Only those years are read from ``enterprise_figure``, by its covering index.
+1. ``_node_totals``: per node, firms, technology flags, the figures year's output, employees, revenue, R&D,
+   patents, the sums behind the Herfindahl index, and the balanced growth panel of each start year (CAGR); a
+   group node aggregates itself and its descendants, counting a firm once.
+2. ``_top_firms``: the largest firms of each node (a window function), for the firm lists.
+3. ``_demand``: per node, the distinct local firms sitting on nodes it supplies (taxonomy edges).
+4. ``_chain_total``: the region's whole-chain output, each firm once.
 Then baselines and region totals (small tables) give location quotients and the three stars, and the
 supply figures (本地配套率, concentration) are derived per node from its input nodes.
 
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from xinlian.chain.rules import Rules
 from xinlian.chain.taxonomy import Chain
+from xinlian.registry import sensitive
 
 __all__ = ["NodeFigures", "RegionFigures", "compute_figures", "local_codes", "node_signals", "node_projects",
            "subtree", "inputs_of_subtree", "outputs_of_subtree"]
@@ -147,131 +149,164 @@ def _values(pairs: list[tuple[str, str]]) -> str:
 
 
 def _weight_sql(attribution: str) -> str:
+    """The share of a firm's output that one of its placements gets (``figures.attribution``), as a float."""
     if attribution == "full":
-        return "1.0"
+        return "CAST(1.0 AS DOUBLE PRECISION)"
     if attribution == "split":
-        return "1.0 / wt.n_all"
-    return ("CASE WHEN wt.n_main > 0 THEN (CASE WHEN le.role = 'main' THEN 1.0 / wt.n_main ELSE 0.0 END) "
-            "ELSE 1.0 / wt.n_all END")
+        return "CAST(1.0 AS DOUBLE PRECISION) / wt.n_all"
+    return ("CASE WHEN wt.n_main > 0 THEN (CASE WHEN le.role = 'main' THEN CAST(1.0 AS DOUBLE PRECISION) / wt.n_main "
+            "ELSE CAST(0.0 AS DOUBLE PRECISION) END) ELSE CAST(1.0 AS DOUBLE PRECISION) / wt.n_all END")
 
 
 _counter = itertools.count()
+# Money columns the figure queries read (at security level 3 they are decrypted into a temporary table first).
+_MONEY_READ = ("output_value", "revenue", "rd_spend")
 
 
 class _Placements:
-    """The region's placements on the chain, one row per (aggregated node, firm) with the firm's output weight,
-    materialised once in a temporary table that every figure query reads (dropped by ``close``)."""
+    """The region's firms on the chain, read once from the large tables into two small temporary tables that
+    every figure query reads (both dropped by ``close``):
 
-    def __init__(self, session: Session, chain: Chain, codes: list[str], attribution: str, cap: int):
+    - ``pl``: one row per local placement (firm, node, role) with the firm's technology flags;
+    - ``name`` (the "wide" table): one row per (aggregated node, firm) with the firm's output weight on that node
+      and, pivoted into columns, the firm's figures of the figures year (``out_y``, ``emp_y``, ``rev_y``, ``rd_y``,
+      ``pat_y``; ``has_y`` = 1 when the firm has a row that year) and its output in each of the ``span`` years
+      before (``out_1`` one year before ... ``out_<span>``), for the growth panel.
+
+    So the figures queries are single-table ``GROUP BY`` scans, and only the few years the diagnosis uses are read
+    from ``enterprise_figure`` (through its covering index on firm, year and values).
+    """
+
+    def __init__(self, session: Session, chain: Chain, codes: list[str], attribution: str, cap: int, span: int):
         self.session = session
-        self.name = f"xl_diag_pw_{os.getpid()}_{next(_counter)}"
-        nodemap = _values([(d, n) for n in chain.nodes for d in subtree(chain, n)])
-        sql = text(f"""
+        base = f"xl_diag_{os.getpid()}_{next(_counter)}"
+        self.pl, self.name = base + "_pl", base + "_pw"
+        self.span = max(int(span), 0)
+        # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+        session.execute(text(f"""
+CREATE TEMPORARY TABLE {self.pl} AS
+SELECT en.enterprise_id AS eid, en.node_id AS node_id, en.role AS role, e.name AS name,
+  CASE WHEN e.high_tech THEN 1 ELSE 0 END AS high_tech, CASE WHEN e.specialised THEN 1 ELSE 0 END AS specialised,
+  CASE WHEN e.little_giant THEN 1 ELSE 0 END AS little_giant,
+  CASE WHEN e.chain_leader THEN 1 ELSE 0 END AS chain_leader
+FROM enterprise e JOIN enterprise_node en ON en.enterprise_id = e.id
+WHERE en.chain = :chain AND e.status = 'active' AND e.region_code IN :codes""").bindparams(
+            bindparam("codes", expanding=True)), {"chain": chain.id, "codes": codes})
+        nodemap = _values([(d, n) for n in chain.nodes for d in subtree(chain, n)])  # checks the ids too
+        known = ", ".join(f"'{n}'" for n in chain.nodes)
+        # The figures year: the latest year ≤ cap in which any of these firms (on a node of the chain) has a
+        # figures row; one index seek per firm.
+        # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+        value = session.execute(text(f"""
+SELECT MAX((SELECT MAX(f.year) FROM enterprise_figure f WHERE f.enterprise_id = p.eid AND f.year <= :cap))
+FROM (SELECT DISTINCT eid FROM {self.pl} WHERE node_id IN ({known})) p"""), {"cap": cap}).scalar()
+        self.year = int(value) if value is not None else None
+        y = self.year if self.year is not None else cap
+        years = list(range(y - self.span, y + 1))
+        earlier = "".join(f",\n    MAX(CASE WHEN f.year = {y - k} THEN f.output_value END) AS out_{k}"
+                          for k in range(1, self.span + 1))
+        earlier_cols = "".join(f", fy.out_{k} AS out_{k}" for k in range(1, self.span + 1))
+        # Security level 3: the money figures come decrypted from a temporary table (xinlian.registry.sensitive).
+        with sensitive.readable_figures(session, years, _MONEY_READ, firms=f"SELECT eid FROM {self.pl}") as fig:
+            # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+            session.execute(text(f"""
 CREATE TEMPORARY TABLE {self.name} AS
 WITH nodemap(node_id, agg_id) AS (VALUES {nodemap}),
-local_en AS (
-  SELECT en.enterprise_id AS eid, en.node_id AS node_id, en.role AS role,
-    CASE WHEN e.high_tech THEN 1 ELSE 0 END AS high_tech, CASE WHEN e.specialised THEN 1 ELSE 0 END AS specialised,
-    CASE WHEN e.little_giant THEN 1 ELSE 0 END AS little_giant,
-    CASE WHEN e.chain_leader THEN 1 ELSE 0 END AS chain_leader
-  FROM enterprise_node en JOIN enterprise e ON e.id = en.enterprise_id
-  WHERE en.chain = :chain AND e.status = 'active' AND e.region_code IN :codes
-),
 wt AS (
   SELECT eid, COUNT(*) AS n_all, SUM(CASE WHEN role = 'main' THEN 1 ELSE 0 END) AS n_main
-  FROM local_en GROUP BY eid
+  FROM {self.pl} GROUP BY eid
+),
+agg AS (
+  SELECT m.agg_id AS agg_id, le.eid AS eid, SUM({_weight_sql(attribution)}) AS w, MIN(le.role) AS role,
+    MAX(le.name) AS name, MAX(le.high_tech) AS high_tech, MAX(le.specialised) AS specialised, MAX(le.little_giant) AS little_giant,
+    MAX(le.chain_leader) AS chain_leader
+  FROM {self.pl} le JOIN wt ON wt.eid = le.eid JOIN nodemap m ON m.node_id = le.node_id
+  GROUP BY m.agg_id, le.eid
+),
+fy AS (
+  SELECT f.enterprise_id AS eid, MAX(CASE WHEN f.year = {y} THEN 1 ELSE 0 END) AS has_y,
+    MAX(CASE WHEN f.year = {y} THEN f.output_value END) AS out_y,
+    MAX(CASE WHEN f.year = {y} THEN f.employees END) AS emp_y,
+    MAX(CASE WHEN f.year = {y} THEN f.revenue END) AS rev_y,
+    MAX(CASE WHEN f.year = {y} THEN f.rd_spend END) AS rd_y,
+    MAX(CASE WHEN f.year = {y} THEN f.patents END) AS pat_y{earlier}
+  FROM {fig} f
+  WHERE f.year >= {y - self.span} AND f.year <= {y} AND f.enterprise_id IN (SELECT eid FROM wt)
+  GROUP BY f.enterprise_id
 )
-SELECT m.agg_id AS agg_id, le.eid AS eid, SUM({_weight_sql(attribution)}) AS w, MIN(le.role) AS role,
-  MAX(le.high_tech) AS high_tech, MAX(le.specialised) AS specialised, MAX(le.little_giant) AS little_giant,
-  MAX(le.chain_leader) AS chain_leader
-FROM local_en le JOIN wt ON wt.eid = le.eid JOIN nodemap m ON m.node_id = le.node_id
-GROUP BY m.agg_id, le.eid""").bindparams(bindparam("codes", expanding=True))
-        session.execute(sql, {"chain": chain.id, "codes": codes})
-        session.execute(text(f"CREATE INDEX {self.name}_eid ON {self.name} (eid)"))
-        session.execute(text(f"CREATE INDEX {self.name}_agg ON {self.name} (agg_id, eid)"))
-        # The yearly figures of those firms, read once from the large figures table.
-        self.fig = self.name + "_fig"
-        session.execute(text(f"""
-CREATE TEMPORARY TABLE {self.fig} AS
-SELECT f.enterprise_id AS enterprise_id, f.year AS year, f.output_value AS output_value, f.revenue AS revenue,
-  f.employees AS employees, f.rd_spend AS rd_spend, f.patents AS patents
-FROM enterprise_figure f WHERE f.year <= :cap AND f.enterprise_id IN (SELECT DISTINCT eid FROM {self.name})"""),
-                        {"cap": cap})
-        session.execute(text(f"CREATE INDEX {self.fig}_key ON {self.fig} (enterprise_id, year)"))
-        # Statistics, so that the planner knows how small these tables are.
-        session.execute(text(f"ANALYZE {self.name}"))
-        session.execute(text(f"ANALYZE {self.fig}"))
+SELECT agg.agg_id AS agg_id, agg.eid AS eid, agg.w AS w, agg.role AS role, agg.name AS name,
+  agg.high_tech AS high_tech,
+  agg.specialised AS specialised, agg.little_giant AS little_giant, agg.chain_leader AS chain_leader,
+  fy.has_y AS has_y, fy.out_y AS out_y, fy.emp_y AS emp_y, fy.rev_y AS rev_y, fy.rd_y AS rd_y,
+  fy.pat_y AS pat_y{earlier_cols}
+FROM agg LEFT JOIN fy ON fy.eid = agg.eid"""))
 
     def close(self) -> None:
-        self.session.execute(text(f"DROP TABLE IF EXISTS {self.fig}"))
+        # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
         self.session.execute(text(f"DROP TABLE IF EXISTS {self.name}"))
+        # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+        self.session.execute(text(f"DROP TABLE IF EXISTS {self.pl}"))
 
 
-def _node_totals(session: Session, pw: str, fig: str, year: int) -> dict[str, dict]:
+def _node_totals(session: Session, pw: str, span: int) -> dict[str, dict]:
+    """Per node: firms, technology flags, the figures year's output, employees, revenue, R&D and patents, the sum
+    behind the Herfindahl index, and for each start year ``k`` years back the growth panel: output then and in
+    the figures year of the firms with output in both years (``g<k>_start``, ``g<k>_end``, ``g<k>_firms``)."""
+    growth = "".join(
+        f",\n  SUM(CASE WHEN out_{k} IS NOT NULL AND out_y IS NOT NULL THEN out_{k} * w END) AS g{k}_start"
+        f",\n  SUM(CASE WHEN out_{k} IS NOT NULL AND out_y IS NOT NULL THEN out_y * w END) AS g{k}_end"
+        f",\n  SUM(CASE WHEN out_{k} IS NOT NULL AND out_y IS NOT NULL THEN 1 ELSE 0 END) AS g{k}_firms"
+        for k in range(1, span + 1))
+    # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
     sql = text(f"""
-SELECT pw.agg_id AS node_id, COUNT(*) AS firms,
-  SUM(pw.high_tech) AS high_tech, SUM(pw.specialised) AS specialised, SUM(pw.little_giant) AS little_giant,
-  SUM(pw.chain_leader) AS chain_leaders,
-  SUM(f.output_value * pw.w) AS output, COUNT(f.output_value) AS n_output,
-  SUM(f.output_value * pw.w * f.output_value * pw.w) AS output_sq,
-  SUM(f.employees * pw.w) AS employees, COUNT(f.employees) AS n_employees,
-  SUM(f.revenue * pw.w) AS revenue,
-  SUM(CASE WHEN f.revenue > 0 AND f.rd_spend IS NOT NULL THEN f.rd_spend * pw.w END) AS rd_spend,
-  SUM(CASE WHEN f.revenue > 0 AND f.rd_spend IS NOT NULL THEN f.revenue * pw.w END) AS rd_revenue,
-  SUM(f.patents) AS patents
-FROM {pw} pw LEFT JOIN {fig} f ON f.enterprise_id = pw.eid AND f.year = :year
-GROUP BY pw.agg_id""")
-    return {r["node_id"]: dict(r) for r in session.execute(sql, {"year": year}).mappings()}
+SELECT agg_id AS node_id, COUNT(*) AS firms,
+  SUM(high_tech) AS high_tech, SUM(specialised) AS specialised, SUM(little_giant) AS little_giant,
+  SUM(chain_leader) AS chain_leaders,
+  SUM(out_y * w) AS output, COUNT(out_y) AS n_output, SUM(out_y * w * out_y * w) AS output_sq,
+  SUM(emp_y * w) AS employees, COUNT(emp_y) AS n_employees, SUM(rev_y * w) AS revenue,
+  SUM(CASE WHEN rev_y > 0 AND rd_y IS NOT NULL THEN rd_y * w END) AS rd_spend,
+  SUM(CASE WHEN rev_y > 0 AND rd_y IS NOT NULL THEN rev_y * w END) AS rd_revenue,
+  SUM(pat_y) AS patents{growth}
+FROM {pw} GROUP BY agg_id""")
+    return {r["node_id"]: dict(r) for r in session.execute(sql).mappings()}
 
 
-def _node_growth(session: Session, pw: str, fig: str, year: int, span: int) -> dict:
-    """Per node and start year in [year - span, year): output of the firms with output in both that year and
-    ``year`` (a balanced panel, so firms without earlier figures do not inflate growth). The window's first year
-    is asked for every node; the later start years only for the nodes that have nothing then."""
+def _node_growth(totals: dict[str, dict], year: int, span: int) -> dict:
+    """Per node and start year in [year - span, year): the balanced panel of ``_node_totals`` (firms with output in
+    both that year and ``year``, so firms without earlier figures do not inflate growth). The window's first year
+    counts for every node that has it; the later start years only for the nodes that have nothing then."""
     out: dict[str, dict[int, dict]] = {}
-
-    def run(y0: int, y1: int, nodes: list[str] | None) -> None:
-        where = "" if nodes is None else f" AND pw.agg_id IN ({', '.join(repr(n) for n in nodes)})"
-        sql = text(f"""
-SELECT pw.agg_id AS node_id, f0.year AS start_year, SUM(f0.output_value * pw.w) AS start_output,
-  SUM(f1.output_value * pw.w) AS end_output, COUNT(*) AS firms
-FROM {pw} pw JOIN {fig} f1 ON f1.enterprise_id = pw.eid AND f1.year = :year
-JOIN {fig} f0 ON f0.enterprise_id = pw.eid AND f0.year >= :y0 AND f0.year < :y1
-WHERE f0.output_value IS NOT NULL AND f1.output_value IS NOT NULL{where}
-GROUP BY pw.agg_id, f0.year""")
-        for r in session.execute(sql, {"year": year, "y0": y0, "y1": y1}).mappings():
-            out.setdefault(r["node_id"], {})[int(r["start_year"])] = {
-                "start": r["start_output"], "end": r["end_output"], "firms": int(r["firms"])}
-
-    run(year - span, year - span + 1, None)
-    if span > 1:
-        rest = session.execute(text(f"SELECT DISTINCT agg_id FROM {pw}")).scalars().all()
-        rest = [n for n in rest if n not in out and _SAFE_ID.match(n)]
-        for start in range(0, len(rest), 500):
-            run(year - span + 1, year, rest[start:start + 500])
+    for node_id, t in totals.items():
+        panels = {}
+        for k in range(span, 0, -1):
+            firms = int(t.get(f"g{k}_firms") or 0)
+            if firms:
+                panels[year - k] = {"start": t[f"g{k}_start"], "end": t[f"g{k}_end"], "firms": firms}
+        if year - span in panels:
+            panels = {year - span: panels[year - span]}
+        if panels:
+            out[node_id] = panels
     return out
 
 
-def _top_firms(session: Session, pw: str, fig: str, year: int, limit: int) -> dict:
+def _top_firms(session: Session, pw: str, limit: int) -> dict:
+    """The largest firms of each node (a window function)."""
     if limit <= 0:
         return {}
+    # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
     sql = text(f"""
-WITH ranked AS (
-  SELECT pw.agg_id AS node_id, pw.eid AS eid, pw.role AS role, f.output_value * pw.w AS output,
-    pw.high_tech AS high_tech, pw.specialised AS specialised, pw.little_giant AS little_giant,
-    pw.chain_leader AS chain_leader,
-    ROW_NUMBER() OVER (PARTITION BY pw.agg_id ORDER BY COALESCE(f.output_value * pw.w, -1) DESC, pw.eid) AS rn
-  FROM {pw} pw LEFT JOIN {fig} f ON f.enterprise_id = pw.eid AND f.year = :year
-)
-SELECT r.node_id, r.eid, r.role, r.output, e.name, r.high_tech, r.specialised, r.little_giant, r.chain_leader
-FROM ranked r JOIN enterprise e ON e.id = r.eid
-WHERE r.rn <= :limit ORDER BY r.node_id, r.rn""")
+SELECT node_id, eid, role, name, output, high_tech, specialised, little_giant, chain_leader FROM (
+  SELECT agg_id AS node_id, eid, role, name, out_y * w AS output, high_tech, specialised, little_giant, chain_leader,
+    ROW_NUMBER() OVER (PARTITION BY agg_id ORDER BY COALESCE(out_y * w, -1) DESC, eid) AS rn
+  FROM {pw}
+) ranked WHERE rn <= :limit ORDER BY node_id, rn""")
+    rows = session.execute(sql, {"limit": limit}).all()
     out: dict[str, list[dict]] = {}
-    for r in session.execute(sql, {"year": year, "limit": limit}).mappings():
-        out.setdefault(r["node_id"], []).append({
-            "enterprise_id": str(r["eid"]), "name": r["name"], "role": r["role"],
-            "output_yuan": r["output"],
-            "flags": [k for k in ("high_tech", "specialised", "little_giant", "chain_leader") if r[k]],
+    for r in rows:
+        out.setdefault(r.node_id, []).append({
+            "enterprise_id": str(r.eid), "name": r.name, "role": r.role,
+            "output_yuan": r.output,
+            "flags": [k for k in ("high_tech", "specialised", "little_giant", "chain_leader") if getattr(r, k)],
         })
     return out
 
@@ -281,23 +316,23 @@ def _demand(session: Session, pw: str, demand_pairs: list[tuple[str, str]]) -> d
     the placements hold a row for every ancestor)."""
     if not demand_pairs:
         return {}
+    # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
     sql = text(f"""
 WITH demand_map(node_id, dst) AS (VALUES {_values(demand_pairs)})
-SELECT dm.node_id AS node_id, COUNT(DISTINCT pw.eid) AS firms
-FROM demand_map dm JOIN {pw} pw ON pw.agg_id = dm.dst
-GROUP BY dm.node_id""")
+SELECT node_id, COUNT(*) AS firms FROM (
+  SELECT DISTINCT dm.node_id AS node_id, pw.eid AS eid FROM demand_map dm JOIN {pw} pw ON pw.agg_id = dm.dst
+) d GROUP BY node_id""")
     return {r[0]: int(r[1]) for r in session.execute(sql)}
 
 
-def _chain_total(session: Session, fig: str, year: int) -> tuple:
-    sql = text(f"SELECT SUM(output_value), SUM(employees), COUNT(*) FROM {fig} WHERE year = :year")
-    return tuple(session.execute(sql, {"year": year}).one())
-
-
-def latest_year(session: Session, fig: str, cap: int) -> int | None:
-    """The latest year ≤ cap with figures for the region's chain firms."""
-    value = session.execute(text(f"SELECT MAX(year) FROM {fig} WHERE year <= :cap"), {"cap": cap}).scalar()
-    return int(value) if value is not None else None
+def _chain_total(session: Session, pw: str) -> tuple:
+    """The region's whole-chain output and employees in the figures year, each firm once."""
+    # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+    sql = text(f"""
+SELECT SUM(out_y), SUM(emp_y), SUM(has_y) FROM (
+  SELECT eid, MAX(out_y) AS out_y, MAX(emp_y) AS emp_y, MAX(has_y) AS has_y FROM {pw} GROUP BY eid
+) firms""")
+    return tuple(session.execute(sql).one())
 
 
 # --------------------------------------------------------------------------- baselines
@@ -494,17 +529,17 @@ def compute_figures(session: Session, chain: Chain, region: str, as_of: date, ru
     codes = local_codes(region)
     demand_pairs = [(n, dst) for n in chain.nodes for dst in outputs_of_subtree(chain, n)]
     # On an error the session's rollback removes the temporary table with everything else.
-    placements = _Placements(session, chain, codes, rules.figures.attribution, as_of.year)
-    pw, fig = placements.name, placements.fig
-    year = latest_year(session, fig, as_of.year)
+    span = rules.figures.growth_years
+    placements = _Placements(session, chain, codes, rules.figures.attribution, as_of.year, span)
+    pw, year = placements.name, placements.year
     ref_year = year or as_of.year
-    totals = _node_totals(session, pw, fig, ref_year)
-    tops = _top_firms(session, pw, fig, ref_year, rules.figures.max_firms_listed)
+    totals = _node_totals(session, pw, span)
+    tops = _top_firms(session, pw, rules.figures.max_firms_listed)
     years: dict = {}
     chain_out = chain_emp = None
     if year is not None:
-        years = _node_growth(session, pw, fig, year, rules.figures.growth_years)
-        chain_out, chain_emp, _ = _chain_total(session, fig, year)
+        years = _node_growth(totals, year, span)
+        chain_out, chain_emp, _ = _chain_total(session, pw)
     demand = _demand(session, pw, demand_pairs)
     placements.close()
     base = _baseline(session, chain, region, ref_year, rules.figures.baseline_scopes)

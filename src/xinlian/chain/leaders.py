@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from xinlian.chain.figures import RegionFigures, inputs_of_subtree, outputs_of_subtree
 from xinlian.chain.rules import Rules
 from xinlian.chain.taxonomy import Chain
+from xinlian.registry import sensitive
 
 __all__ = ["Leader", "find_leaders", "leader_ties"]
 
@@ -54,14 +55,21 @@ def find_leaders(session: Session, chain: Chain, figs: RegionFigures, rules: Rul
     """The region's chain leaders with their local suppliers and their inputs without one, largest first."""
     inferred = _inferred(chain, figs, rules)
     ids = [int(i) for i in inferred]
-    sql = text("""
+    sql = """
 SELECT e.id, e.name, e.chain_leader, en.node_id, en.role, f.output_value
 FROM enterprise e JOIN enterprise_node en ON en.enterprise_id = e.id AND en.chain = :chain
-LEFT JOIN enterprise_figure f ON f.enterprise_id = e.id AND f.year = :year
+LEFT JOIN {fig} f ON f.enterprise_id = e.id AND f.year = :year
 WHERE e.status = 'active' AND e.region_code IN :codes AND (e.chain_leader OR e.id IN :ids)
-ORDER BY e.id, en.node_id""").bindparams(bindparam("codes", expanding=True), bindparam("ids", expanding=True))
-    rows = session.execute(sql, {"chain": chain.id, "codes": figs.codes, "ids": ids or [-1],
-                                 "year": figs.year or 0}).all()
+ORDER BY e.id, en.node_id"""
+    # Security level 3: the local firms' output decrypted into a temporary table (registry.sensitive).
+    with sensitive.readable_figures(session, [figs.year or 0], ("output_value",),
+                                    firms="SELECT id FROM enterprise WHERE region_code IN :codes AND "
+                                          "(chain_leader OR id IN :ids)",
+                                    params={"codes": list(figs.codes), "ids": ids or [-1]}) as fig:
+        rows = session.execute(text(sql.format(fig=fig)).bindparams(bindparam("codes", expanding=True),
+                                                                    bindparam("ids", expanding=True)),
+                               {"chain": chain.id, "codes": figs.codes, "ids": ids or [-1],
+                                "year": figs.year or 0}).all()
     leaders: dict[str, Leader] = {}
     for eid, name, flagged, node_id, role, output in rows:
         key = str(eid)

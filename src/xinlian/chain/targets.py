@@ -5,14 +5,19 @@ node fit (main or secondary business), scale (output or revenue percentile among
 technology markers (高新, 专精特新, 小巨人, 上市, patents, R&D intensity), expansion signals from the news, and ties
 to the region's chain leaders. Weights live in ``data/rules/diagnosis.yaml`` (``targets.weights``).
 
-The database scores the parts it can (fit, scale, technology) for every candidate in one windowed query and keeps
-``top_n × pool_factor`` per node; the news and leader parts are then added in Python and the pool is ranked again.
+The database scores the parts it can without ranking (fit, technology) for every candidate in one narrow query
+(node, firm, points, scale); Python gives each its scale tier (a percentile within the node's candidates) and
+keeps ``top_n × pool_factor`` per node, whose details are read in one more query; the news and leader parts are
+then added and the pool is ranked again.
 """
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -21,6 +26,7 @@ from xinlian.chain.figures import RegionFigures, months_before
 from xinlian.chain.leaders import Leader, leader_ties
 from xinlian.chain.rules import Rules
 from xinlian.chain.taxonomy import Chain
+from xinlian.registry import sensitive
 
 __all__ = ["Target", "find_targets", "firm_signals"]
 
@@ -78,52 +84,79 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
-def _pool_sql(w: dict, tiers: list[dict]) -> str:
-    """One pass over the candidates with narrow rows (node, firm, points without scale, scale); two window sorts
-    rank them; only the pool is joined back to its names and figures. ``CROSS JOIN`` keeps SQLite reading the
-    node's placements first (its planner would otherwise scan every enterprise and probe each node in the list);
-    PostgreSQL plans it as an ordinary join."""
-    scale_case = " ".join(f"WHEN 1.0 * n_at_least / n_scaled <= {_num(t['top'])} THEN {_num(t['points'])}"
-                          for t in tiers)
+def _candidates_sql(w: dict, fig: str = "enterprise_figure") -> str:
+    """One narrow pass over the candidates: (node, firm, the points the database can score without scale, scale).
+    Points are float arithmetic (``DOUBLE PRECISION``: PostgreSQL would otherwise sum exact decimals on every
+    candidate), the same sums as the Python parts. ``CROSS JOIN`` keeps SQLite reading the node's placements
+    first (its planner would otherwise scan every enterprise and probe each node in the list); PostgreSQL plans
+    it as an ordinary join."""
     return f"""
-WITH cand AS (
-  SELECT en.node_id AS node_id, en.enterprise_id AS eid,
-    (CASE WHEN en.role = 'main' THEN {_num(w['role_main'])} ELSE {_num(w['role_secondary'])} END
-     + CASE WHEN e.high_tech THEN {_num(w['high_tech'])} ELSE 0 END
-     + CASE WHEN e.specialised THEN {_num(w['specialised'])} ELSE 0 END
-     + CASE WHEN e.little_giant THEN {_num(w['little_giant'])} ELSE 0 END
-     + CASE WHEN e.listed THEN {_num(w['listed'])} ELSE 0 END
-     + CASE WHEN f.patents >= {_num(w['patents']['min'])} THEN {_num(w['patents']['points'])} ELSE 0 END
-     + CASE WHEN f.revenue > 0 AND f.rd_spend / f.revenue >= {_num(w['rd_intensity']['min'])}
-            THEN {_num(w['rd_intensity']['points'])} ELSE 0 END) AS fixed_points,
-    COALESCE(f.output_value, f.revenue) AS scale
-  FROM enterprise_node en CROSS JOIN enterprise e
-  LEFT JOIN enterprise_figure f ON f.enterprise_id = en.enterprise_id AND f.year = :year
-  WHERE e.id = en.enterprise_id AND en.chain = :chain AND en.node_id IN :nodes AND e.status = 'active'
-    AND (e.region_code IS NULL OR e.region_code NOT IN :codes)
-),
-ranked AS (
-  SELECT node_id, eid, fixed_points, scale,
-    COUNT(scale) OVER (PARTITION BY node_id) AS n_scaled,
-    COUNT(scale) OVER (PARTITION BY node_id ORDER BY scale DESC) AS n_at_least
-  FROM cand
-),
-scored AS (
-  SELECT node_id, eid, scale, n_scaled, n_at_least,
-    fixed_points + CASE WHEN scale IS NULL OR n_scaled = 0 THEN 0 {scale_case} ELSE 0 END AS base_score
-  FROM ranked
-),
-best AS (
-  SELECT scored.*,
-    ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY base_score DESC, COALESCE(scale, -1) DESC, eid) AS rn
-  FROM scored
-)
-SELECT b.node_id, b.eid, b.scale, b.n_scaled, b.n_at_least, b.base_score, b.rn, en.role, e.name, e.region_code,
-  e.high_tech, e.specialised, e.little_giant, e.listed, f.output_value AS output, f.revenue, f.patents, f.rd_spend
-FROM best b JOIN enterprise e ON e.id = b.eid
-JOIN enterprise_node en ON en.enterprise_id = b.eid AND en.chain = :chain AND en.node_id = b.node_id
-LEFT JOIN enterprise_figure f ON f.enterprise_id = b.eid AND f.year = :year
-WHERE b.rn <= :pool ORDER BY b.node_id, b.rn"""
+SELECT en.node_id AS node_id, en.enterprise_id AS eid,
+  (CAST(CASE WHEN en.role = 'main' THEN {_num(w['role_main'])} ELSE {_num(w['role_secondary'])} END AS DOUBLE PRECISION)
+   + CASE WHEN e.high_tech THEN {_num(w['high_tech'])} ELSE 0 END
+   + CASE WHEN e.specialised THEN {_num(w['specialised'])} ELSE 0 END
+   + CASE WHEN e.little_giant THEN {_num(w['little_giant'])} ELSE 0 END
+   + CASE WHEN e.listed THEN {_num(w['listed'])} ELSE 0 END
+   + CASE WHEN f.patents >= {_num(w['patents']['min'])} THEN {_num(w['patents']['points'])} ELSE 0 END
+   + CASE WHEN f.revenue > 0 AND f.rd_spend / f.revenue >= {_num(w['rd_intensity']['min'])}
+          THEN {_num(w['rd_intensity']['points'])} ELSE 0 END) AS fixed_points,
+  COALESCE(f.output_value, f.revenue) AS scale
+FROM enterprise_node en CROSS JOIN enterprise e
+LEFT JOIN {fig} f ON f.enterprise_id = en.enterprise_id AND f.year = :year
+WHERE e.id = en.enterprise_id AND en.chain = :chain AND en.node_id IN :nodes AND e.status = 'active'
+  AND (e.region_code IS NULL OR e.region_code NOT IN :codes)"""
+
+
+def _details_sql(fig: str = "enterprise_figure") -> str:
+    """Every placement on the chain of the pool's firms, with what their parts and reasons are made of."""
+    return f"""
+SELECT en.enterprise_id AS eid, en.node_id AS node_id, en.role AS role, e.name AS name, e.region_code AS region_code,
+  e.high_tech AS high_tech, e.specialised AS specialised, e.little_giant AS little_giant, e.listed AS listed,
+  f.output_value AS output, f.revenue AS revenue, f.patents AS patents, f.rd_spend AS rd_spend
+FROM enterprise e JOIN enterprise_node en ON en.enterprise_id = e.id AND en.chain = :chain
+LEFT JOIN {fig} f ON f.enterprise_id = e.id AND f.year = :year
+WHERE e.id IN :ids"""
+
+
+def _tier_points(n_scaled: int, tiers: list[dict]) -> list[float]:
+    """Scale points by ``n_at_least`` (0..n_scaled): the first tier (by ``top``, ascending) with
+    ``n_at_least / n_scaled <= top`` wins. The fraction only grows with ``n_at_least``, so one walk suffices."""
+    points: list[float] = [0] * (n_scaled + 1)
+    i = 0
+    for k in range(1, n_scaled + 1):
+        while i < len(tiers) and k / n_scaled > tiers[i]["top"]:
+            i += 1
+        if i == len(tiers):
+            break
+        points[k] = tiers[i]["points"]
+    return points
+
+
+def _rank_pool(rows, tiers: list[dict], pool: int) -> list[SimpleNamespace]:
+    """The ``pool`` best candidates of each node by the database's points plus the scale tier: the scale part goes
+    to a candidate whose scale is in the node's top fraction (``n_at_least / n_scaled``: candidates with at least
+    its scale, among those with a scale). Best first by points, then scale, then enterprise id."""
+    by_node: dict[str, list] = {}
+    for node_id, eid, fixed, scale in rows:
+        by_node.setdefault(node_id, []).append((eid, fixed, scale))
+    out: list[SimpleNamespace] = []
+    for node_id in sorted(by_node):
+        cands = by_node[node_id]
+        scales = sorted([c[2] for c in cands if c[2] is not None])
+        n_scaled = len(scales)
+        by_k = _tier_points(n_scaled, tiers)
+        keyed = []
+        for eid, fixed, scale in cands:
+            if scale is None:
+                keyed.append((-fixed, 1, eid, None, None, fixed))
+            else:
+                k = n_scaled - bisect_left(scales, scale)
+                score = fixed + by_k[k]
+                keyed.append((-score, -scale, eid, scale, k, score))
+        for rank, (_s, _c, eid, scale, n_at_least, score) in enumerate(heapq.nsmallest(pool, keyed), 1):
+            out.append(SimpleNamespace(node_id=node_id, eid=int(eid), scale=scale, n_scaled=n_scaled,
+                                       n_at_least=n_at_least, base_score=score, rn=rank))
+    return out
 
 
 def _reason(text_: str, points: float) -> str:
@@ -179,20 +212,33 @@ def find_targets(session: Session, chain: Chain, figs: RegionFigures, rules: Rul
     top_n = top_n or rules.targets.top_n
     w = rules.targets.weights
     tiers = sorted(w["scale"], key=lambda t: t["top"])
-    sql = text(_pool_sql(w, tiers)).bindparams(bindparam("nodes", expanding=True), bindparam("codes", expanding=True))
-    rows = session.execute(sql, {"chain": chain.id, "nodes": node_ids, "codes": figs.codes,
-                                 "year": figs.year or 0, "pool": top_n * rules.targets.pool_factor}).all()
-    if not rows:
-        return {}
-
-    pool_ids = sorted({str(r.eid) for r in rows})
-    firm_nodes: dict[str, set[str]] = {}
-    for start in range(0, len(pool_ids), 5000):
-        chunk = [int(i) for i in pool_ids[start:start + 5000]]
-        q = text("SELECT enterprise_id, node_id FROM enterprise_node WHERE chain = :chain AND enterprise_id IN :ids"
-                 ).bindparams(bindparam("ids", expanding=True))
-        for eid, nid in session.execute(q, {"chain": chain.id, "ids": chunk}):
-            firm_nodes.setdefault(str(eid), set()).add(nid)
+    pool = top_n * rules.targets.pool_factor
+    year = figs.year or 0
+    # Security level 3: the candidates' money figures decrypted into a temporary table (registry.sensitive).
+    with sensitive.readable_figures(session, [year], ("output_value", "revenue", "rd_spend"),
+                                    firms="SELECT enterprise_id FROM enterprise_node WHERE chain = :chain "
+                                          "AND node_id IN :nodes", params={"chain": chain.id, "nodes": node_ids}) as fig:
+        sql = text(_candidates_sql(w, fig)).bindparams(bindparam("nodes", expanding=True),
+                                                        bindparam("codes", expanding=True))
+        ranked = _rank_pool(session.execute(sql, {"chain": chain.id, "nodes": node_ids, "codes": figs.codes,
+                                                  "year": year}), tiers, pool)
+        if not ranked:
+            return {}
+        pool_ids = sorted({r.eid for r in ranked})
+        details: dict[tuple[str, int], object] = {}
+        firm_nodes: dict[str, set[str]] = {}
+        q = text(_details_sql(fig)).bindparams(bindparam("ids", expanding=True))
+        for start in range(0, len(pool_ids), 5000):
+            for d in session.execute(q, {"chain": chain.id, "year": year, "ids": pool_ids[start:start + 5000]}):
+                details[(d.node_id, int(d.eid))] = d
+                firm_nodes.setdefault(str(d.eid), set()).add(d.node_id)
+    rows = []
+    for r in ranked:
+        d = details[(r.node_id, r.eid)]
+        rows.append(SimpleNamespace(**vars(r), **{k: getattr(d, k) for k in (
+            "role", "name", "region_code", "high_tech", "specialised", "little_giant", "listed", "output", "revenue",
+            "patents", "rd_spend")}))
+    pool_ids = [str(i) for i in pool_ids]
     signals = firm_signals(session, pool_ids, months_before(figs.as_of, rules.figures.signal_months), figs.as_of)
     ties = leader_ties(chain, leaders)
     months = rules.figures.signal_months

@@ -40,7 +40,15 @@ def restore_cmd(file: Path = typer.Argument(..., help="备份文件 / backup fil
     if not yes and not typer.confirm("恢复将覆盖当前数据库，继续？ Restore replaces the current database. Go on?"):
         raise typer.Exit(1)
     try:
-        restore(open_database(), file)
+        db = open_database()
+        restore(db, file)
     except BackupError as exc:
         fail(str(exc))
+    # a restore drops everything written since the backup: the restored database records who did it (等保 审计)
+    from xinlian.cli.app import acting_user
+    from xinlian.users import audit
+
+    with db.session() as s:
+        audit.record(s, None, "db.restore", ("database", file.name[:128]), username=acting_user(None),
+                     detail=f"database replaced by the backup {file.name}; later changes are gone")
     console.print("恢复完成 restored.")

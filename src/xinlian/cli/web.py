@@ -30,4 +30,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="address to listen on (loop
         uvicorn.run("xinlian.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
                     server_header=False)
     else:
+        from xinlian.web.app import settle_for_serving
+
+        settle_for_serving()
         uvicorn.run(application, host=host, port=port, proxy_headers=False, server_header=False)

@@ -46,6 +46,22 @@ def decrypt_field(provider: CryptoProvider, key: bytes, table: str, row_id, colu
                   stored: str | None) -> float | None:
     """Inverse of ``encrypt_field``. Raises ``FieldIntegrityError`` naming the cell when the text was edited,
     moved from another row or column, or encrypted under another key."""
+    plain = decrypt_bytes(provider, key, table, row_id, column, stored)
+    return None if plain is None else float(plain.decode("ascii"))
+
+
+def encrypt_bytes(provider: CryptoProvider, key: bytes, table: str, row_id, column: str,
+                  data: bytes | None) -> str | None:
+    """Like ``encrypt_field`` for any bytes (e.g. a second-factor secret); ``None`` stays ``None``."""
+    if data is None:
+        return None
+    blob = provider.sm4_gcm_encrypt(key, bytes(data), field_aad(table, row_id, column))
+    return PREFIX + base64.b64encode(blob).decode("ascii")
+
+
+def decrypt_bytes(provider: CryptoProvider, key: bytes, table: str, row_id, column: str,
+                  stored: str | None) -> bytes | None:
+    """Inverse of ``encrypt_bytes`` (and the first half of ``decrypt_field``), with the same refusals."""
     if stored is None:
         return None
     where = f"{table}.{column}（行 {row_id}）"
@@ -59,7 +75,7 @@ def decrypt_field(provider: CryptoProvider, key: bytes, table: str, row_id, colu
         plain = provider.sm4_gcm_decrypt(key, blob, field_aad(table, row_id, column))
     except CryptoError as exc:
         raise FieldIntegrityError(f"{where} 校验失败：密文被修改、来自其他行/列，或密钥不符（{exc}）") from None
-    return float(plain.decode("ascii"))
+    return plain
 
 
 def generate_key_file(path: str | Path, provider: CryptoProvider) -> Path:

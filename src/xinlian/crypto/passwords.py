@@ -51,8 +51,11 @@ def verify_password(stored: str, password: str, *, provider: CryptoProvider | No
 
 
 def needs_rehash(stored: str, iterations: int = DEFAULT_ITERATIONS) -> bool:
-    """True when ``stored`` uses fewer iterations than asked (rehash it at the next successful login)."""
+    """True when ``stored`` is not a GM hash with exactly ``iterations`` (rehash it at the next successful login;
+    a changed count moves hashes either way, as argon2's parameter check does)."""
+    if not is_gm_hash(stored):
+        return True
     try:
-        return int(stored.split("$")[1]) < iterations
+        return int(stored.split("$")[1]) != iterations
     except (AttributeError, IndexError, ValueError):
         return True

@@ -7,9 +7,12 @@ Stages, in order (one ``ImportOptions`` passed through):
    column, else from the credit code), nodes, flags, yearly figures with units → yuan; a bad cell refuses the row
    (severity ``error``), a value that is only ignored is a ``warning``;
 4. within the file, the same firm twice: identical rows are counted once, conflicting rows are refused;
+   stages 2-4 run in a second process for a large sheet (``import_parse_process_min_bytes``), sending batches of
+   ``Prepared`` rows (search terms already cut) to this one while it writes the previous batch;
 5. write everything in ONE transaction, in chunks (upsert by credit code, else by normalised name + region;
-   blank cells never overwrite known values); the batch row, its error rows and the search index go in the same
-   transaction, so a crash half-way leaves the database as it was;
+   blank cells never overwrite known values): one lookup per chunk tells new firms from known ones; new firms get
+   their ids at once and plain INSERTs (COPY on PostgreSQL), known ones the upsert. The batch row, its error rows
+   and the search index go in the same transaction, so a crash half-way leaves the database as it was;
 6. write the error report (CSV or XLSX) and return the summary.
 """
 
@@ -18,16 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from functools import lru_cache
-from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from sqlalchemy import func, select, update
 
 from xinlian.ingest.sheets import Column, Sheet, SheetError, column_letter, read_sheet
-from xinlian.registry import creditcode, names, values
+from xinlian.registry import creditcode, names, sensitive, values
 from xinlian.registry.placement import resolve_nodes
 from xinlian.settings import get_settings
 from xinlian.store import dialect
@@ -142,6 +145,39 @@ def _region_code(text: str) -> str:
     return found[0].code
 
 
+class _Memo:
+    """A cell parser remembered per distinct text: bureau sheets repeat the same regions, flags, units, nodes and
+    dates on every row. Returns (value, None) or (None, the ValueProblem's message). Only text cells are
+    remembered (1, 1.0 and True hash alike but do not parse alike), and at most ``LIMIT`` of them."""
+
+    __slots__ = ("fn", "cache")
+    LIMIT = 20_000
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.cache: dict[str, tuple] = {}
+
+    def __call__(self, v) -> tuple:
+        if type(v) is str:
+            hit = self.cache.get(v)
+            if hit is not None:
+                return hit
+        try:
+            out = (self.fn(v), None)
+        except values.ValueProblem as exc:
+            out = (None, str(exc))
+        if type(v) is str and len(self.cache) < self.LIMIT:
+            self.cache[v] = out
+        return out
+
+
+def _node_cell(chain: str, value) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """A 产业链环节 cell: (its text, node ids it names, parts that name no node)."""
+    text = values.text(value)
+    found, unknown = resolve_nodes(chain, text) if text else ((), ())
+    return text, found, unknown
+
+
 class RowParser:
     """Turns one sheet row into (record, problems)."""
 
@@ -157,26 +193,45 @@ class RowParser:
         # else to last year.
         header_years = [c.year for c in sheet.columns if c.year]
         self.default_year = options.year or (max(header_years) if header_years else date.today().year - 1)
+        # Remembered parsers: one per kind of cell, one per figure column (its unit is part of the answer).
+        chain = options.chain
+        self._region = _Memo(lambda v: _region_code(values.text(v)))
+        self._date = _Memo(values.date)
+        self._flag = _Memo(values.flag)
+        self._count = _Memo(values.count)
+        self._nodes = _Memo(partial(_node_cell, chain))
+        self._figure_cols = [(fname, col, _Memo(partial(values.amount_yuan, unit=_unit_of(col)))
+                              if fname in MONEY_FIELDS else self._count)
+                             for fname in FIGURE_FIELDS for col in self.by_field.get(fname, [])]
+        self._flag_fields = [f for f in FLAG_FIELDS if f in self.by_field]
+        self._text_fields = [f for f in TEXT_FIELDS if f in self.by_field]
+        # What a row without the optional columns holds.
+        self._template = {"credit_code": None, "region_code": None, "founded": None, "aliases": [], "nodes": [],
+                          **{f: None for f in TEXT_FIELDS}, **{f: None for f in FLAG_FIELDS}}
 
     def _cell(self, row, col: Column):
         return row.cells[col.index] if col.index < len(row.cells) else None
 
     def parse(self, row) -> tuple[dict | None, list[RowProblem]]:
         problems: list[RowProblem] = []
-        rec: dict = {"row": row.number}
+        rec: dict = {"row": row.number, **self._template}
+        rec["aliases"] = []
+        number = row.number
 
         def problem(col: Column | None, value, reason: str, severity: str = "error"):
             where = f"{column_letter(col.index)}（{col.header}）" if col else None
-            problems.append(RowProblem(row.number, where, None if value is None else str(value)[:200], reason, severity))
+            problems.append(RowProblem(number, where, None if value is None else str(value)[:200], reason, severity))
 
-        for idx, formula in row.formulas.items():
-            col = next((c for c in self.by_field_all() if c.index == idx), None)
-            if col is not None:
-                problem(col, formula, "公式没有计算结果（请在 Excel/WPS 中打开并保存，或粘贴为数值）")
+        if row.formulas:
+            for idx, formula in row.formulas.items():
+                col = next((c for c in self.by_field_all() if c.index == idx), None)
+                if col is not None:
+                    problem(col, formula, "公式没有计算结果（请在 Excel/WPS 中打开并保存，或粘贴为数值）")
 
         cells = row.cells
         ncells = len(cells)
         by_field = self.by_field
+        is_blank = values.is_blank
 
         def first(fieldname: str):
             cols = by_field.get(fieldname)
@@ -184,7 +239,7 @@ class RowParser:
                 return None, None
             for col in cols:
                 v = cells[col.index] if col.index < ncells else None
-                if v is not None and not values.is_blank(v):
+                if v is not None and not is_blank(v):
                     return col, v
             return cols[0], None
 
@@ -193,87 +248,86 @@ class RowParser:
         if not name:
             problem(col, name, "企业名称为空")
             return None, problems
-        rec["name"] = names.basic(name)
-        rec["name_norm"] = names.normalise(name)
+        rec["name"], rec["name_norm"] = names.basic_and_key(name)
         if not rec["name_norm"]:
             problem(col, name, "企业名称去掉组织形式后为空")
 
-        col, code = first("credit_code")
-        rec["credit_code"] = None
-        if code is not None:
-            try:
-                rec["credit_code"] = creditcode.validate(str(code))
-            except creditcode.CreditCodeError as exc:
-                problem(col, code, f"统一社会信用代码无效：{exc}")
+        if "credit_code" in by_field:
+            col, code = first("credit_code")
+            if code is not None:
+                try:
+                    rec["credit_code"] = creditcode.validate(str(code))
+                except creditcode.CreditCodeError as exc:
+                    problem(col, code, f"统一社会信用代码无效：{exc}")
 
         col, region = first("region")
-        rec["region_code"] = None
         if region is not None:
-            try:
-                rec["region_code"] = _region_code(values.text(region))
-            except values.ValueProblem as exc:
-                problem(col, region, str(exc))
+            rec["region_code"], err = self._region(region)
+            if err:
+                problem(col, region, err)
         elif rec["credit_code"]:
-            from xinlian.registry import regions
+            rec["region_code"] = _region_of_code(rec["credit_code"][2:8])
 
-            guess = rec["credit_code"][2:8]
-            if regions.lookup(guess) is not None:
-                rec["region_code"] = guess
-
-        for fname in TEXT_FIELDS:
+        for fname in self._text_fields:
             rec[fname] = values.text(first(fname)[1])
-        col, founded = first("founded")
-        try:
-            rec["founded"] = values.date(founded)
-        except values.ValueProblem as exc:
-            problem(col, founded, str(exc))
-        for fname in FLAG_FIELDS:
+        if "founded" in by_field:
+            col, founded = first("founded")
+            if founded is not None:
+                rec["founded"], err = self._date(founded)
+                if err:
+                    problem(col, founded, err)
+        for fname in self._flag_fields:
             col, v = first(fname)
-            try:
-                rec[fname] = values.flag(v)
-            except values.ValueProblem as exc:
-                problem(col, v, str(exc))
+            if v is not None:
+                rec[fname], err = self._flag(v)
+                if err:
+                    problem(col, v, err)
 
-        rec["aliases"] = []
         for fname, kind in (("former_names", "former"), ("short_names", "short")):
+            if fname not in by_field:
+                continue
             v = values.text(first(fname)[1])
             if v:
                 for a in filter(None, (x.strip() for x in v.replace("，", "、").replace(",", "、").replace(";", "、").split("、"))):
                     rec["aliases"].append((names.basic(a), kind))
 
-        rec["nodes"] = []
         col, v = first("nodes")
-        v = values.text(v)
-        if v:
-            found, unknown = resolve_nodes(self.options.chain, v)
-            rec["nodes"] = [(n, f"{self.sheet_name} 第{row.number}行 产业链环节：{v}") for n in found]
-            for part in unknown:
-                problem(col, part, f"未知的产业链环节 {part!r}（该值被忽略，企业照常导入）", "warning")
+        if v is not None:
+            (v, found, unknown), _ = self._nodes(v)
+            if v:
+                rec["nodes"] = [(n, f"{self.sheet_name} 第{number}行 产业链环节：{v}") for n in found]
+                for part in unknown:
+                    problem(col, part, f"未知的产业链环节 {part!r}（该值被忽略，企业照常导入）", "warning")
 
-        col, y = first("year")
-        try:
-            row_year = values.count(y) if y is not None else None
-        except values.ValueProblem as exc:
-            problem(col, y, f"年份无效：{exc}")
-            row_year = None
+        row_year = None
+        if "year" in by_field:
+            col, y = first("year")
+            if y is not None:
+                row_year, err = self._count(y)
+                if err:
+                    problem(col, y, f"年份无效：{err}")
         figures: dict[int, dict] = {}
-        for fname in FIGURE_FIELDS:
-            for col in self.by_field.get(fname, []):
-                v = self._cell(row, col)
-                try:
-                    parsed = (values.amount_yuan(v, _unit_of(col)) if fname in MONEY_FIELDS else values.count(v))
-                except values.ValueProblem as exc:
-                    problem(col, v, str(exc))
-                    continue
-                if parsed is None:
-                    continue
-                if parsed < 0:
-                    problem(col, v, "数值不能为负")
-                    continue
-                year = col.year or row_year or self.default_year
-                figures.setdefault(year, {})[fname] = parsed
+        default_year = row_year or self.default_year
+        for fname, col, parse in self._figure_cols:
+            v = cells[col.index] if col.index < ncells else None
+            if v is None:
+                continue
+            parsed, err = parse(v)
+            if err:
+                problem(col, v, err)
+                continue
+            if parsed is None:
+                continue
+            if parsed < 0:
+                problem(col, v, "数值不能为负")
+                continue
+            year = col.year or default_year
+            fig = figures.get(year)
+            if fig is None:
+                figures[year] = fig = {}
+            fig[fname] = parsed
         rec["figures"] = figures
-        if any(p.severity == "error" for p in problems):
+        if problems and any(p.severity == "error" for p in problems):
             return None, problems
         return rec, problems
 
@@ -284,13 +338,20 @@ class RowParser:
             yield from cols
 
 
-def _fingerprint(rec: dict) -> int:
+@lru_cache(maxsize=4096)
+def _region_of_code(guess: str) -> str | None:
+    """The region a credit code names (its characters 3-8), when that code is in the table."""
+    from xinlian.registry import regions
+
+    return guess if regions.lookup(guess) is not None else None
+
+
+def _fingerprint(rec: Prepared) -> int:
     """What a row says, without where it stands in the file (row numbers, evidence text). Only compared within one
     import, so Python's own hash of the values is enough."""
-    return hash((rec["name"], rec["credit_code"], rec["region_code"], rec.get("address"), rec.get("founded"),
-                 rec.get("legal_rep"), rec.get("products"), *(rec.get(f) for f in FLAG_FIELDS),
-                 tuple(rec["aliases"]), tuple(sorted(n for n, _ in rec["nodes"])),
-                 tuple(sorted((y, tuple(sorted(f.items()))) for y, f in rec["figures"].items()))))
+    figures = rec.figures
+    return hash((rec.values, rec.aliases, tuple(sorted(n for n, _ in rec.nodes)),
+                 tuple(sorted((y, tuple(sorted(f.items()))) for y, f in figures.items())) if figures else ()))
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -299,68 +360,138 @@ ENTERPRISE_COLS = ("credit_code", "name", "name_norm", "region_code", "address",
                    *FLAG_FIELDS)
 
 
-def _write_chunk(session, chunk: list[dict], options: ImportOptions, report: ImportReport) -> None:
-    table = Enterprise.__table__
-    _adopt_codes(session, [r for r in chunk if r["credit_code"]])
-    keys = [match_key(r["credit_code"], r["name_norm"], r["region_code"]) for r in chunk]
-    known = _ids_by_key(session, set(keys))
-    source = options.source or Path(report.file).name
-    rows = _dedupe([{**{c: r.get(c) for c in ENTERPRISE_COLS}, "match_key": key, "status": "active",
-                     "is_sample": options.is_sample, "source": source, "version": 1}
-                    for r, key in zip(chunk, keys)], ("match_key",))
-    # Blank cells never overwrite what is known: COALESCE(new, old) for every column a sheet can fill.
-    dialect.upsert_many(session, table.name, rows, keys=["match_key"], keep_old_when_null=True,
-                        update=[c for c in ENTERPRISE_COLS if c != "name_norm"] + ["source"],
-                        extra_set=[("version", "enterprise.version + 1"), ("updated_at", "CURRENT_TIMESTAMP")])
-    ids = {**known, **_ids_by_key(session, set(keys) - set(known))}
-    report.inserted += len(set(keys)) - len(known)
-    report.updated += len(known)
+class Prepared(NamedTuple):
+    """One accepted row, shaped for writing (and cheap to send between processes)."""
 
-    aliases, nodes, figures, docs = [], [], [], []
-    for r, key in zip(chunk, keys):
-        eid = ids[key]
-        for alias, kind in r["aliases"]:
-            aliases.append({"enterprise_id": eid, "alias": alias, "alias_norm": names.normalise(alias), "kind": kind,
-                            "source": source})
-        for node_id, evidence in r["nodes"]:
-            nodes.append({"enterprise_id": eid, "chain": options.chain, "node_id": node_id, "role": "main",
-                          "evidence": evidence, "source": "import", "score": 1.0})
-        for year, figs in r["figures"].items():
-            figures.append({"enterprise_id": eid, "year": year, **{f: figs.get(f) for f in FIGURE_FIELDS}})
-        docs.append((eid, " ".join([r["name"], *(a for a, _ in r["aliases"]), r.get("products") or ""])))
-    dialect.upsert_many(session, "enterprise_alias", _dedupe(aliases, ("enterprise_id", "alias")),
-                        keys=["enterprise_id", "alias"])
-    dialect.upsert_many(session, "enterprise_node", _dedupe(nodes, ("enterprise_id", "chain", "node_id")),
-                        keys=["enterprise_id", "chain", "node_id"], update=["evidence"])
-    dialect.upsert_many(session, "enterprise_figure", _dedupe(figures, ("enterprise_id", "year")),
-                        keys=["enterprise_id", "year"], update=list(FIGURE_FIELDS), keep_old_when_null=True)
-    dialect.index_documents(session, "enterprise", docs)
+    key: str  # match key
+    values: tuple  # ENTERPRISE_COLS, in that order
+    name_key: str | None  # the name-only match key of a row that has a credit code (see _adopt_codes)
+    aliases: tuple  # (alias, alias_norm, kind)
+    nodes: tuple  # (node_id, evidence)
+    figures: dict  # year -> {field: value}
+    terms: str  # search terms of name, aliases and products
+
+
+def prepare(rec: dict) -> Prepared:
+    key = match_key(rec["credit_code"], rec["name_norm"], rec["region_code"])
+    return Prepared(key, tuple(rec[c] for c in ENTERPRISE_COLS),
+                    match_key(None, rec["name_norm"], rec["region_code"]) if rec["credit_code"] else None,
+                    tuple((a, names.normalise(a), kind) for a, kind in rec["aliases"]), tuple(rec["nodes"]),
+                    rec["figures"], " ".join(dialect.search_terms(_document(rec["name"], rec["aliases"],
+                                                                            rec.get("products")))))
+
+
+_as_prepared = partial(tuple.__new__, Prepared)  # a plain tuple of Prepared's fields -> Prepared, at C speed
+
+
+def _document(name: str, aliases, products: str | None) -> str:
+    """What the search index holds for an enterprise: its name, aliases and products."""
+    return " ".join([name, *(a for a, *_ in aliases), products or ""])
+
+
+_NEW_COLS = ("id", *ENTERPRISE_COLS, "match_key", "status", "is_sample", "source", "version")
+_UPSERT_COLS = (*ENTERPRISE_COLS, "match_key", "status", "is_sample", "source", "version")
+_UPDATE_COLS = [c for c in ENTERPRISE_COLS if c != "name_norm"] + ["source"]
+
+
+def _write_chunk(session, chunk: list[Prepared], options: ImportOptions, report: ImportReport) -> None:
+    """Write one chunk inside the import's transaction. Firms not yet in the table (one lookup by key tells) get
+    ids at once and plain INSERTs; known firms are upserted, where blank cells never overwrite what is known."""
+    _adopt_codes(session, [(r.name_key, r.values[0]) for r in chunk if r.name_key])
+    if len({r.key for r in chunk}) < len(chunk):
+        chunk = _merge_same_firm(chunk)
+    known = _ids_by_key(session, {r.key for r in chunk})
+    fresh = [r for r in chunk if r.key not in known]
+    again = [r for r in chunk if r.key in known] if known else []
+    source = options.source or Path(report.file).name
+    tail = ("active", options.is_sample, source, 1)
+    ids = dict(known)
+    if fresh:
+        new_ids = dialect.next_ids(session, "enterprise", len(fresh))
+        ids.update(zip((r.key for r in fresh), new_ids))
+        dialect.insert_rows(session, "enterprise", _NEW_COLS,
+                            [(i, *r.values, r.key, *tail) for i, r in zip(new_ids, fresh)])
+    if again:
+        # Blank cells never overwrite what is known: COALESCE(new, old) for every column a sheet can fill.
+        dialect.upsert_rows(session, "enterprise", _UPSERT_COLS, [(*r.values, r.key, *tail) for r in again],
+                            keys=["match_key"], keep_old_when_null=True, update=_UPDATE_COLS,
+                            extra_set=[("version", "enterprise.version + 1"), ("updated_at", "CURRENT_TIMESTAMP")])
+    report.inserted += len(fresh)
+    report.updated += len(again)
+
+    chain = options.chain
+    for group, is_new in ((fresh, True), (again, False)):
+        if not group:
+            continue
+        aliases = [(ids[r.key], alias, norm, kind, source) for r in group for alias, norm, kind in r.aliases]
+        nodes = [(ids[r.key], chain, node_id, "main", evidence, "import", 1.0)
+                 for r in group for node_id, evidence in r.nodes]
+        if is_new:  # one record per firm by now, and a record names each node once
+            dialect.insert_rows(session, "enterprise_alias", _ALIAS_COLS, _unique(aliases, 2))
+            dialect.insert_rows(session, "enterprise_node", _NODE_COLS, nodes)
+        else:
+            dialect.upsert_rows(session, "enterprise_alias", _ALIAS_COLS, _unique(aliases, 2),
+                                keys=["enterprise_id", "alias"])
+            dialect.upsert_rows(session, "enterprise_node", _NODE_COLS, _unique(nodes, 3),
+                                keys=["enterprise_id", "chain", "node_id"], update=["evidence"])
+    figures = [{**_NO_FIGURES, **figs, "enterprise_id": ids[r.key], "year": year}
+               for r in chunk for year, figs in r.figures.items()]
+    # The one figure writer: plain at security level 2, SM4-GCM ciphertext at level 3 (registry.sensitive).
+    sensitive.write_figures(session, figures)
+    dialect.index_terms(session, "enterprise", [(ids[r.key], r.terms) for r in chunk])
+
+
+_NO_FIGURES = dict.fromkeys(FIGURE_FIELDS)
+_ALIAS_COLS = ("enterprise_id", "alias", "alias_norm", "kind", "source")
+_NODE_COLS = ("enterprise_id", "chain", "node_id", "role", "evidence", "source", "score")
+
+
+def _unique(rows: list[tuple], width: int) -> list[tuple]:
+    """Rows whose first ``width`` values repeat, once (the later one)."""
+    if len(rows) < 2:
+        return rows
+    return list({r[:width]: r for r in rows}.values())
+
+
+def _merge_same_firm(chunk: list[Prepared]) -> list[Prepared]:
+    """One record per firm when a chunk holds the same firm twice (rows with different years of figures): a later
+    value wins over an earlier one, a blank never erases one, aliases and nodes add up, figures merge per year."""
+    merged: dict[str, Prepared] = {}
+    for r in chunk:
+        old = merged.get(r.key)
+        if old is None:
+            merged[r.key] = r
+            continue
+        values_ = tuple(new if new is not None else prev for new, prev in zip(r.values, old.values))
+        figures = {y: dict(f) for y, f in old.figures.items()}
+        for year, figs in r.figures.items():
+            figures.setdefault(year, {}).update({k: v for k, v in figs.items() if v is not None})
+        aliases = tuple(dict.fromkeys(old.aliases + r.aliases))
+        nodes = tuple({n: (n, e) for n, e in old.nodes + r.nodes}.values())
+        name, products = values_[ENTERPRISE_COLS.index("name")], values_[ENTERPRISE_COLS.index("products")]
+        terms = " ".join(dialect.search_terms(_document(name, aliases, products)))
+        merged[r.key] = Prepared(r.key, values_, r.name_key or old.name_key, aliases, nodes, figures, terms)
+    return list(merged.values())
 
 
 def _ids_by_key(session, keys: set[str]) -> dict[str, int]:
-    table = Enterprise.__table__
-    out: dict[str, int] = {}
-    keys_list = list(keys)
-    for part in _chunks(keys_list, 5000):
-        out.update((k, i) for i, k in session.execute(
-            select(table.c.id, table.c.match_key).where(table.c.match_key.in_(part))).all())
-    return out
+    """Enterprise ids by match key, for the keys already in the table (one statement per call)."""
+    return dict(dialect.lookup(session, "enterprise", "match_key", list(keys)))
 
 
-def _adopt_codes(session, coded: list[dict]) -> None:
-    """A firm first known by name only, now given with its credit code: move its key so it is not duplicated."""
-    if not coded:
+def _adopt_codes(session, coded: list[tuple[str, str]]) -> None:
+    """A firm first known by name only, now given with its credit code: move its key so it is not duplicated.
+    ``coded``: (name-only match key, credit code) of the rows that have a code."""
+    if not coded or not _any_name_only(session):
         return
     table = Enterprise.__table__
-    by_name_key = {match_key(None, r["name_norm"], r["region_code"]): r["credit_code"] for r in coded}
-    existing = []
-    for part in _chunks(list(by_name_key), 5000):
-        existing += session.execute(select(table.c.id, table.c.match_key).where(
-            table.c.match_key.in_(part), table.c.credit_code.is_(None))).all()
+    by_name_key = dict(coded)
+    existing = [(ent_id, key) for key, ent_id in dialect.lookup(session, "enterprise", "match_key", list(by_name_key),
+                                                                where="credit_code IS NULL")]
     if not existing:
         return
-    taken = set(session.execute(select(table.c.credit_code).where(
-        table.c.credit_code.in_([by_name_key[k] for _, k in existing]))).scalars())
+    taken = {code for code, in dialect.lookup(session, "enterprise", "credit_code",
+                                              [by_name_key[k] for _, k in existing], select=())}
     for ent_id, key in existing:
         code = by_name_key[key]
         if code not in taken:
@@ -368,16 +499,177 @@ def _adopt_codes(session, coded: list[dict]) -> None:
             taken.add(code)
 
 
+def _any_name_only(session) -> bool:
+    """Whether any enterprise is known by name only (no credit code): one probe of the credit-code index."""
+    table = Enterprise.__table__
+    return session.execute(select(table.c.id).where(table.c.credit_code.is_(None)).limit(1)).first() is not None
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
 
-def _dedupe(rows: list[dict], key: tuple[str, ...]) -> list[dict]:
-    seen: dict[tuple, dict] = {}
-    for r in rows:
-        seen[tuple(r[k] for k in key)] = r
-    return list(seen.values())
+# --- parsing the whole sheet: in this process, or in a second one while this one writes ----------------------
+
+@dataclass
+class _Batch:
+    """Up to ``chunk_rows`` parsed records, ready to write, with the problems and counts of the rows read for them."""
+    records: list[Prepared]
+    problems: list[RowProblem]
+    rows_total: int = 0
+    rows_ok: int = 0
+    rows_bad: int = 0
+    duplicates: int = 0
+
+
+def _parse_sheet(path: Path, options: ImportOptions) -> tuple[dict[str, str], Iterator[_Batch]]:
+    """Read and parse the sheet (stages 2-4): the recognised columns, then the batches. Raises ``SheetError`` at once
+    when the sheet cannot be read."""
+    sheet = read_sheet(path, kind="enterprise", mapping_file=options.mapping_file, sheet_name=options.sheet_name)
+    parser = RowParser(sheet, options)
+    parser.sheet_name = path.name
+    columns = {c.header: c.field for c in sheet.columns if c.header}
+    return columns, _batches(sheet, parser, options.chunk_rows)
+
+
+def _batches(sheet: Sheet, parser: RowParser, chunk_rows: int) -> Iterator[_Batch]:
+    # The same firm twice in the file: one entry per (match key, years of figures), holding the first row's number
+    # and what the row said (packed in one int: a million rows must stay well inside the memory budget).
+    seen: dict[str, int] = {}
+    batch = _Batch([], [])
+    is_blank = values.is_blank
+    for row in sheet.rows:
+        if not any(not is_blank(c) for c in row.cells):
+            continue  # blank row
+        batch.rows_total += 1
+        rec, problems = parser.parse(row)
+        if problems:
+            batch.problems.extend(problems)
+        if rec is None:
+            batch.rows_bad += 1
+            continue
+        # Shaped for writing here, so that with a parsing process the work is done there, not in the writer.
+        rec = prepare(rec)
+        figures = rec.figures
+        key = f"{rec.key}\x00{','.join(map(str, sorted(figures)))}" if figures else rec.key
+        said = _fingerprint(rec) & _FP_MASK
+        first = seen.get(key)
+        if first is not None:
+            if first & _FP_MASK == said:
+                batch.duplicates += 1
+            else:
+                batch.rows_bad += 1
+                batch.problems.append(RowProblem(
+                    row.number, None, rec.values[0] or rec.values[1],
+                    f"与第{first >> 64}行是同一企业但内容不同（冲突），本行未导入；请核对后保留一行"))
+            continue
+        seen[key] = row.number << 64 | said
+        batch.rows_ok += 1
+        batch.records.append(rec)
+        if len(batch.records) >= chunk_rows:
+            yield batch
+            batch = _Batch([], [])
+    yield batch
+
+
+_FP_MASK = (1 << 64) - 1
+
+
+def _parsed_batches(path: Path, options: ImportOptions) -> tuple[dict[str, str], Iterator[_Batch]]:
+    """``_parse_sheet``, in a second process for a large sheet (setting ``import_parse_process_min_bytes``): that
+    process reads and parses while this one writes, and a machine with two cores does both at once. The batches
+    come through a pipe in file order, at most a couple ahead of the writer, so memory stays bounded."""
+    threshold = get_settings().import_parse_process_min_bytes
+    if threshold < 0 or path.stat().st_size < threshold:
+        return _parse_sheet(path, options)
+    import os
+    import pickle
+    import subprocess
+    import sys
+    from multiprocessing.connection import Connection
+
+    # A fresh interpreter running ``python -m xinlian.registry.parse_process``, not multiprocessing: forking is unsafe
+    # when the caller runs threads (the web app), and multiprocessing's spawn re-runs the caller's main script.
+    # The batches come back pickled over a pipe of their own; the options go in on stdin.
+    read_fd, write_fd = os.pipe()
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "xinlian.registry.parse_process", str(write_fd), str(path)],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=(write_fd,), env=env)
+    finally:
+        os.close(write_fd)
+    batches = _ChildBatches(proc, Connection(read_fd, writable=False))
+    try:
+        proc.stdin.write(pickle.dumps(replace(options, on_progress=None)))
+        proc.stdin.close()
+        columns = batches.first()
+    except BaseException:
+        batches.close()
+        raise
+    return columns, batches
+
+
+class _ChildBatches:
+    """The batches the parsing process sends; ``close()`` stops that process (also when never iterated)."""
+
+    def __init__(self, proc, receive):
+        self.proc, self.receive = proc, receive
+
+    def _message(self):
+        try:
+            kind, payload = self.receive.recv()
+        except EOFError:
+            try:
+                code = self.proc.wait(5)
+            except Exception:  # noqa: BLE001 - still running without a pipe: closed below
+                code = None
+            raise RuntimeError(f"导入的解析进程意外退出（exit code {code}）") from None
+        if kind == "error":
+            raise payload
+        return kind, payload
+
+    def first(self) -> dict[str, str]:
+        return self._message()[1]
+
+    def __iter__(self) -> Iterator[_Batch]:
+        while True:
+            kind, payload = self._message()
+            if kind == "end":
+                return
+            payload.records = list(map(_as_prepared, payload.records))
+            yield payload
+
+    def close(self) -> None:
+        self.receive.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self.proc.wait()
+
+
+def _parse_in_child(send, path: str, options: ImportOptions) -> None:
+    """The parsing process (``xinlian.registry.parse_process``): sends ("columns", {...}), then ("batch", _Batch)
+    ..., then ("end", None); or ("error", exc) when reading fails."""
+    try:
+        columns, batches = _parse_sheet(Path(path), options)
+        send.send(("columns", columns))
+        for batch in batches:
+            # Plain tuples pickle at half the cost of named ones; the writer makes them Prepared again.
+            batch.records = list(map(tuple, batch.records))
+            send.send(("batch", batch))
+        send.send(("end", None))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the writer is gone (killed, or stopped after a failure): nothing left to do
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the writer, which raises it
+        try:
+            send.send(("error", exc))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        send.close()
 
 
 # --- the orchestrator --------------------------------------------------------------------------------------------
@@ -415,69 +707,47 @@ def import_enterprises(db: Database, path: str | Path, options: ImportOptions | 
             report.seconds = time.perf_counter() - started
             return report
 
-    sheet = read_sheet(path, kind="enterprise", mapping_file=options.mapping_file, sheet_name=options.sheet_name)
-    parser = RowParser(sheet, options)
-    parser.sheet_name = path.name
-    report.columns = {c.header: c.field for c in sheet.columns if c.header}
-    seen: dict[tuple, tuple[int, int]] = {}
+    columns, batches = _parsed_batches(path, options)
+    report.columns = columns
 
-    def records() -> Iterator[dict]:
-        for row in sheet.rows:
-            if not any(not values.is_blank(c) for c in row.cells):
-                continue  # blank row
-            report.rows_total += 1
-            if options.on_progress and report.rows_total % 1000 == 0:
-                options.on_progress(1000)
-            rec, problems = parser.parse(row)
-            report.problems.extend(problems)
-            if rec is None:
-                report.rows_bad += 1
-                continue
-            key = (match_key(rec["credit_code"], rec["name_norm"], rec["region_code"]),
-                   tuple(sorted(rec["figures"])))
-            fp_row = _fingerprint(rec)
-            if key in seen:
-                first_row, first_fp = seen[key]
-                if first_fp == fp_row:
-                    report.duplicates_in_file += 1
-                else:
-                    report.rows_bad += 1
-                    report.problems.append(RowProblem(
-                        row.number, None, rec["credit_code"] or rec["name"],
-                        f"与第{first_row}行是同一企业但内容不同（冲突），本行未导入；请核对后保留一行"))
-                continue
-            seen[key] = (row.number, fp_row)
-            report.rows_ok += 1
-            yield rec
+    def take(batch: _Batch) -> list[Prepared]:
+        report.rows_total += batch.rows_total
+        report.rows_ok += batch.rows_ok
+        report.rows_bad += batch.rows_bad
+        report.duplicates_in_file += batch.duplicates
+        report.problems.extend(batch.problems)
+        if options.on_progress and batch.rows_total:
+            options.on_progress(batch.rows_total)
+        return batch.records
 
-    if options.dry_run:
-        for _ in records():
-            pass
-    else:
-        with db.session() as session:
-            batch = ImportBatch(kind="enterprises", raw_sha256=sha, options_hash=fp, file_name=path.name,
-                                user=options.user, dry_run=False)
-            session.add(batch)
-            session.flush()
-            chunk: list[dict] = []
-            for rec in records():
-                chunk.append(rec)
-                if len(chunk) >= options.chunk_rows:
-                    _write_chunk(session, chunk, options, report)
-                    chunk = []
-            if chunk:
-                _write_chunk(session, chunk, options, report)
-            for part in _chunks(report.problems, 1000):
-                session.execute(ImportError_.__table__.insert(), [
-                    {"batch_id": batch.id, "row": p.row, "column": p.column, "value": p.value,
-                     "reason": f"[{p.severity}] {p.reason}"} for p in part])
-            batch.status = "done"
-            batch.rows_total, batch.rows_ok, batch.rows_bad = report.rows_total, report.rows_ok, report.rows_bad
-            batch.inserted, batch.updated = report.inserted, report.updated
-            batch.finished_at = func.current_timestamp()
-            batch.summary = {"duplicates_in_file": report.duplicates_in_file, "columns": report.columns}
-            session.flush()
-            report.batch_id = batch.id
+    try:
+        if options.dry_run:
+            for batch in batches:
+                take(batch)
+        else:
+            with db.session() as session, dialect.bulk_write(session):
+                batch_row = ImportBatch(kind="enterprises", raw_sha256=sha, options_hash=fp, file_name=path.name,
+                                        user=options.user, dry_run=False)
+                session.add(batch_row)
+                session.flush()
+                for batch in batches:
+                    chunk = take(batch)
+                    if chunk:
+                        _write_chunk(session, chunk, options, report)
+                for part in _chunks(report.problems, 1000):
+                    session.execute(ImportError_.__table__.insert(), [
+                        {"batch_id": batch_row.id, "row": p.row, "column": p.column, "value": p.value,
+                         "reason": f"[{p.severity}] {p.reason}"} for p in part])
+                batch_row.status = "done"
+                batch_row.rows_total, batch_row.rows_ok, batch_row.rows_bad = (report.rows_total, report.rows_ok,
+                                                                               report.rows_bad)
+                batch_row.inserted, batch_row.updated = report.inserted, report.updated
+                batch_row.finished_at = func.current_timestamp()
+                batch_row.summary = {"duplicates_in_file": report.duplicates_in_file, "columns": report.columns}
+                session.flush()
+                report.batch_id = batch_row.id
+    finally:
+        batches.close()  # stops the parsing process, if any, when the write failed half-way
     if report.problems:
         report.errors_path = str(write_problems(report, options))
     report.seconds = time.perf_counter() - started

@@ -17,6 +17,8 @@ import yaml
 
 _PAREN = re.compile(r"\(([^()]{1,12})\)")
 _SPACE = re.compile(r"\s+")
+_HAN_CHAR = re.compile(r"[\u4e00-\u9fff]")
+_TAIL_PAREN = re.compile(r"\(([^()]{1,12})\)$")
 
 
 @lru_cache(maxsize=1)
@@ -58,8 +60,14 @@ def basic(name: str) -> str:
     s = unicodedata.normalize("NFKC", name or "")
     s = s.replace("〔", "(").replace("〕", ")").replace("【", "(").replace("】", ")")
     s = to_simplified(s)
-    s = _SPACE.sub("", s) if re.search(r"[\u4e00-\u9fff]", s) else _SPACE.sub(" ", s).strip()
+    s = _SPACE.sub("", s) if _HAN_CHAR.search(s) else _SPACE.sub(" ", s).strip()
     return s
+
+
+def basic_and_key(name: str) -> tuple[str, str]:
+    """``(basic(name), normalise(name))`` with the shared work done once (the importer's per-row path)."""
+    clean = basic(name)
+    return clean, _strip_forms(clean.lower())
 
 
 @lru_cache(maxsize=200_000)
@@ -69,21 +77,28 @@ def normalise(name: str) -> str:
     >>> normalise("澎芯半導體（常州）有限公司")
     '澎芯半导体'
     """
-    s = basic(name).lower()
+    return _strip_forms(basic(name).lower())
+
+
+def _strip_forms(s: str) -> str:
+    """Legal-form endings and region parentheticals off a lower-cased ``basic`` name."""
     forms, _ = _lexicon()
     changed = True
     while changed and s not in forms:
         changed = False
-        for form in forms:
-            if s.endswith(form) and len(s) > len(form):
-                s = s[: -len(form)].rstrip(" ,.")
+        if s.endswith(forms):  # one C-level test first; most names end in one form or none
+            for form in forms:
+                if s.endswith(form) and len(s) > len(form):
+                    s = s[: -len(form)].rstrip(" ,.")
+                    changed = True
+                    break
+        if s.endswith(")"):
+            m = _TAIL_PAREN.search(s)
+            if m and _is_region(m.group(1)):
+                s = s[: m.start()]
                 changed = True
-                break
-        m = re.search(r"\(([^()]{1,12})\)$", s)
-        if m and _is_region(m.group(1)):
-            s = s[: m.start()]
-            changed = True
-    s = _PAREN.sub(lambda m: "" if _is_region(m.group(1)) else m.group(0), s)
+    if "(" in s:
+        s = _PAREN.sub(lambda m: "" if _is_region(m.group(1)) else m.group(0), s)
     return s.strip()
 
 

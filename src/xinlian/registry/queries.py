@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session, selectinload
 
 from xinlian.registry import regions
@@ -42,9 +42,12 @@ def region_codes_within(code: str) -> list[str]:
 def list_enterprises(session: Session, f: EnterpriseFilter) -> tuple[int, list[Enterprise]]:
     """Enterprises matching the filter, newest names first; returns (total, page)."""
     stmt = select(Enterprise)
-    if f.q:
-        ids = dialect.search(session, "enterprise", f.q, limit=5000)
-        stmt = stmt.where(Enterprise.id.in_(ids))
+    if f.q:  # every match, filtered in the same query (not the first few thousand ids, then filtered)
+        hits = dialect.search_hits(session, "enterprise", f.q)
+        if hits is None:
+            stmt = stmt.where(false())
+        else:
+            stmt = select(Enterprise).select_from(hits).join(Enterprise, Enterprise.id == hits.c.doc_id)
     if f.node:
         from xinlian.chain.taxonomy import load_chain
         from xinlian.settings import get_settings

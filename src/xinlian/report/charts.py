@@ -147,8 +147,12 @@ def _stage_bars(data: dict):
     a1.set_title("本地企业数（家）")
     a1.bar_label(bars, labels=[f"{v:,}" for v in firms], padding=2)
     bars = a2.bar(stages, outputs, color="#00897b")
-    a2.set_title(f"{data.get('year') or ''}年产值（亿元）")
-    a2.bar_label(bars, labels=[f"{v:,.1f}" for v in outputs], padding=2)
+    if data.get("masked"):  # report.masking: the reader may not see output figures
+        a2.set_title("产值（已按权限脱敏）")
+        a2.bar_label(bars, labels=["—" for _ in outputs], padding=2)
+    else:
+        a2.set_title(f"{data.get('year') or ''}年产值（亿元）")
+        a2.bar_label(bars, labels=[f"{v:,.1f}" for v in outputs], padding=2)
     for ax in (a1, a2):
         ax.margins(y=0.18)
     fig.tight_layout()

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from xinlian.chain.taxonomy import Chain
+from xinlian.registry import sensitive
 
 __all__ = ["SourceMissing", "stage_totals", "chain_lq", "project_pipeline", "news_events", "new_firms_seen",
            "visits_in", "demands_in"]
@@ -55,21 +56,25 @@ def stage_totals(s: Session, chain: Chain, codes: list[str], day: date, year: in
     with output in both years)."""
     by_stage = {st: [n.id for n in nodes] for st, nodes in chain.by_stage().items()}
     by_stage["total"] = list(chain.nodes)
-    sql = text("""
+    y = year if year is not None else day.year
+    # Security level 3: the local firms' output decrypted into a temporary table (registry.sensitive).
+    with sensitive.readable_figures(s, [y, y - 1], ("output_value",), params={"codes": list(codes)},
+                                    firms="SELECT id FROM enterprise WHERE region_code IN :codes") as fig:
+        # sql-ok: fig is enterprise_figure or our own temp table name; values are bound
+        sql = text(f"""
 SELECT COUNT(*) AS firms, SUM(f1.output_value) AS output, COUNT(f1.output_value) AS with_output,
   SUM(CASE WHEN f0.output_value IS NOT NULL AND f1.output_value IS NOT NULL THEN f1.output_value END) AS both_now,
   SUM(CASE WHEN f0.output_value IS NOT NULL AND f1.output_value IS NOT NULL THEN f0.output_value END) AS both_before
 FROM enterprise e
-LEFT JOIN enterprise_figure f1 ON f1.enterprise_id = e.id AND f1.year = :year
-LEFT JOIN enterprise_figure f0 ON f0.enterprise_id = e.id AND f0.year = :year0
+LEFT JOIN {fig} f1 ON f1.enterprise_id = e.id AND f1.year = :year
+LEFT JOIN {fig} f0 ON f0.enterprise_id = e.id AND f0.year = :year0
 WHERE e.status = 'active' AND e.region_code IN :codes AND (e.founded IS NULL OR e.founded <= :day)
   AND e.id IN (SELECT en.enterprise_id FROM enterprise_node en WHERE en.chain = :chain AND en.node_id IN :nodes)
 """).bindparams(bindparam("codes", expanding=True), bindparam("nodes", expanding=True))
+        rows = {key: s.execute(sql, {"year": y, "year0": y - 1, "codes": codes, "day": day, "chain": chain.id,
+                                     "nodes": nodes or [""]}).mappings().one() for key, nodes in by_stage.items()}
     out: dict[str, dict] = {}
-    y = year if year is not None else day.year
-    for key, nodes in by_stage.items():
-        r = s.execute(sql, {"year": y, "year0": y - 1, "codes": codes, "day": day, "chain": chain.id,
-                            "nodes": nodes or [""]}).mappings().one()
+    for key, r in rows.items():
         growth = None
         if r["both_before"] and r["both_now"] is not None and float(r["both_before"]) > 0:
             growth = float(r["both_now"]) / float(r["both_before"]) - 1

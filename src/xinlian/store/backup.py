@@ -112,6 +112,7 @@ def table_checksums(db: Database) -> dict[str, tuple[int, str]]:
             pk = insp.get_pk_constraint(table).get("constrained_columns") or []
             cols = [c["name"] for c in insp.get_columns(table) if c["name"] != "terms_arr"]
             order = ", ".join(f'"{c}"' for c in (pk or cols))
+            # sql-ok: table and column names read from the database's own schema, quoted; no values
             rows = conn.execute(text(f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{table}" '
                                      f"ORDER BY {order}"))
             h = hashlib.sha256()

@@ -23,6 +23,7 @@ def _sqlite_pragmas(synchronous: str):
     def on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
+        # sql-ok: synchronous is the Literal setting FULL or NORMAL
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")

@@ -43,6 +43,7 @@ def checks(db: Database, conn=None) -> list[Check]:
                 Check("foreign_keys", str(fk), "1", fk == 1)]
     else:
         for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            # sql-ok: name comes from the fixed tuple of setting names above
             value = conn.execute(text(f"SHOW {name}")).scalar()
             out.append(Check(name, value, "on", value == "on"))
     return out

@@ -4,6 +4,13 @@ Lockout (等保 身份鉴别 b): after ``lockout_failures`` failed logins in a r
 ``lockout_minutes``; the right password fails during the lock; the lock ends by itself (so an attacker cannot
 lock someone out for good) or when an admin unlocks it. Unknown users and wrong passwords give the same answer
 and take the same time. Every change is written to the audit log in the caller's transaction.
+
+At ``security_level`` 3 a login also needs a one-time code (``xinlian.users.totp``); a wrong or reused code counts
+as a failed login towards the lock, and a user with no enrolled factor is told to ask the security administrator
+(enrolment is an administrator's act, never self-service at first login, so a stolen password alone cannot bind
+the attacker's phone). A user row whose integrity seal does not match (``xinlian.users.integrity``: its role or
+password hash was edited outside the application) is refused and audited. A successful login re-hashes the
+password when the configured scheme or its parameters changed.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from xinlian.settings import get_settings
 from xinlian.store.tables.auth import User
-from xinlian.users import audit, passwords, sessions
+from xinlian.users import audit, integrity, passwords, sessions, totp
 from xinlian.users.roles import check_role
 
 
@@ -33,7 +40,7 @@ class AccountError(ValueError):
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
-    reason: str  # ok | bad_credentials | locked | disabled
+    reason: str  # ok | bad_credentials | locked | no_second_factor
     must_change_password: bool = False
 
     @property
@@ -56,7 +63,7 @@ def snapshot(user: User) -> dict:
     """The fields of a user the audit log keeps (never the hash)."""
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
             "department": user.department, "region_scope": user.region_scope, "active": user.active,
-            "must_change_password": user.must_change_password}
+            "must_change_password": user.must_change_password, "second_factor": bool(user.totp_secret)}
 
 
 def get_user(session: Session, username: str) -> User | None:
@@ -124,6 +131,17 @@ def unlock_user(session: Session, user: User, *, actor: User | None = None, ip: 
     return _change(session, user, actor, ip, "user.unlock", failed_logins=0, locked_until=None)
 
 
+def remove_totp(session: Session, user: User, *, actor: User | None = None, ip: str | None = None) -> User:
+    """Take away the user's second factor (lost phone or token); see ``xinlian.users.totp``."""
+    totp.remove(session, user, actor=actor, ip=ip)
+    return user
+
+
+def reseal_user(session: Session, user: User, *, actor: User | None = None, ip: str | None = None) -> User:
+    """Accept the user row as it is and renew its integrity seal (``xinlian.users.integrity.reseal``)."""
+    return integrity.reseal(session, user, actor=actor, ip=ip)
+
+
 def change_password(session: Session, user: User, new_password: str, *, actor: User | None = None,
                     ip: str | None = None, force_change: bool = False) -> User:
     """Set a new password (checked against the policy); other sessions of the user end."""
@@ -147,8 +165,9 @@ def password_expired(user: User, now: datetime | None = None) -> bool:
 
 
 def authenticate(session: Session, username: str, password: str, *, ip: str | None = None,
-                 now: datetime | None = None) -> LoginResult:
-    """Check a login, count failures, lock after too many, and audit the outcome."""
+                 now: datetime | None = None, code: str | None = None) -> LoginResult:
+    """Check a login (password, and at level 3 the one-time ``code``), count failures, lock after too many, and
+    audit the outcome."""
     s = get_settings()
     now = _now(now)
     user = get_user(session, username)
@@ -162,26 +181,46 @@ def authenticate(session: Session, username: str, password: str, *, ip: str | No
         passwords.burn_time(password)
         audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, detail="locked", at=now)
         return LoginResult(None, "locked")
-    if not passwords.verify_password(user.password_hash, password):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        detail = f"wrong password ({user.failed_logins})"
-        if user.failed_logins >= s.lockout_failures:
-            user.locked_until = now + timedelta(minutes=s.lockout_minutes)
-            user.failed_logins = 0
-            audit.record(session, user, "user.lockout", ("user", user.id), "success", ip=ip, at=now,
-                         detail=f"locked for {s.lockout_minutes} min after {s.lockout_failures} failures")
-        audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, detail=detail, at=now)
+    if not integrity.is_intact(user):
+        passwords.burn_time(password)
+        integrity.refuse(session, user, where="login", ip=ip, at=now)
+        audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, at=now,
+                     detail="user row failed its integrity check")
         return LoginResult(None, "bad_credentials")
+    if not passwords.verify_password(user.password_hash, password):
+        return _failed(session, user, s, ip, now, "wrong password")
     if not user.active:
         audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, detail="disabled", at=now)
         return LoginResult(None, "bad_credentials")
+    if s.security_level >= 3:
+        if not totp.is_enrolled(user):
+            audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, at=now,
+                         detail="no second factor enrolled")
+            return LoginResult(None, "no_second_factor")
+        if not totp.check_code(user, code or "", now):
+            return _failed(session, user, s, ip, now, "missing, wrong or reused one-time code")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    detail = None
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    audit.record(session, user, "login", ("user", user.id), "success", ip=ip, at=now)
+        detail = f"password re-hashed ({s.password_hash})"
+    audit.record(session, user, "login", ("user", user.id), "success", ip=ip, at=now, detail=detail)
     return LoginResult(user, "ok", user.must_change_password or password_expired(user, now))
+
+
+def _failed(session: Session, user: User, s, ip: str | None, now: datetime, why: str) -> LoginResult:
+    """A wrong password or one-time code: count it, lock the account after too many in a row."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    detail = f"{why} ({user.failed_logins})"
+    if user.failed_logins >= s.lockout_failures:
+        user.locked_until = now + timedelta(minutes=s.lockout_minutes)
+        user.failed_logins = 0
+        audit.record(session, user, "user.lockout", ("user", user.id), "success", ip=ip, at=now,
+                     detail=f"locked for {s.lockout_minutes} min after {s.lockout_failures} failures")
+    audit.record(session, user, "login", ("user", user.id), "failure", ip=ip, detail=detail, at=now)
+    return LoginResult(None, "bad_credentials")
 
 
 def ensure_demo_user(db, username: str = "demo") -> tuple[str, str]:

@@ -1,4 +1,9 @@
-"""Password hashing (argon2id) and the password policy.
+"""Password hashing (argon2id, or PBKDF2-HMAC-SM3 in the GM scheme) and the password policy.
+
+Hashing: ``settings.password_hash`` picks the scheme of new hashes (``argon2id`` with ``argon2_time_cost`` /
+``argon2_memory_kib``, or ``pbkdf2_sm3`` with ``pbkdf2_sm3_iterations``, see ``xinlian.crypto.passwords``). A stored
+hash of either scheme verifies whatever the setting says, and ``needs_rehash`` is true when the stored hash was made
+with another scheme or other parameters, so a successful login moves it to the current ones (ASVS 11.4.2).
 
 Two profiles (``settings.password_profile``): ``dengbao`` (the default for government systems: at least
 ``password_min_length`` characters drawn from 3 of the 4 classes upper / lower / digit / symbol, and a change
@@ -16,6 +21,8 @@ from importlib import resources
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from xinlian.crypto import passwords as gm
+
 MAX_LENGTH = 256
 CONTEXT_WORDS = ("xinlian", "芯链", "招商", "password", "admin", "qwerty")
 
@@ -31,12 +38,29 @@ def _hasher() -> PasswordHasher:
     return _hasher_for(s.argon2_time_cost, s.argon2_memory_kib)
 
 
+def _scheme() -> str:
+    from xinlian.settings import get_settings
+
+    return get_settings().password_hash
+
+
+def _gm_iterations() -> int:
+    from xinlian.settings import get_settings
+
+    return get_settings().pbkdf2_sm3_iterations
+
+
 def hash_password(password: str) -> str:
+    """A new hash of ``password`` in the configured scheme."""
+    if _scheme() == "pbkdf2_sm3":
+        return gm.hash_password(password, iterations=_gm_iterations())
     return _hasher().hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when ``password`` matches; never raises for a wrong password or a malformed hash."""
+    if gm.is_gm_hash(stored_hash):
+        return gm.verify_password(stored_hash, password)
     try:
         return _hasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -44,6 +68,11 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
+    """True when ``stored_hash`` is not in the configured scheme with the configured parameters."""
+    if _scheme() == "pbkdf2_sm3":
+        return not gm.is_gm_hash(stored_hash) or gm.needs_rehash(stored_hash, _gm_iterations())
+    if gm.is_gm_hash(stored_hash):
+        return True
     try:
         return _hasher().check_needs_rehash(stored_hash)
     except InvalidHashError:
@@ -55,8 +84,16 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     return _hasher_for(time_cost, memory_kib).hash("xl-dummy-password-for-timing")
 
 
+@lru_cache(maxsize=4)
+def _dummy_gm_hash(iterations: int) -> str:
+    return gm.hash_password("xl-dummy-password-for-timing", iterations=iterations)
+
+
 def burn_time(password: str) -> None:
     """Spend the same time as a real verification (used for unknown users, so timing does not tell)."""
+    if _scheme() == "pbkdf2_sm3":
+        verify_password(_dummy_gm_hash(_gm_iterations()), password)
+        return
     h = _hasher()
     verify_password(_dummy_hash(h.time_cost, h.memory_cost), password)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from xinlian.settings import get_settings
 from xinlian.store.tables.auth import User, UserSession
+from xinlian.users import integrity
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per session
 
@@ -44,12 +45,16 @@ def start(session: Session, user: User, *, ip: str | None = None, user_agent: st
 
 def resolve(session: Session, token: str, *, now: datetime | None = None) -> tuple[UserSession, User] | None:
     """The live session and its user for ``token``, or None when unknown, revoked, idle too long, past its
-    lifetime, or when the user is disabled. Refreshes ``last_seen``."""
+    lifetime, when the user is disabled, or when the user row fails its integrity seal (audited). Refreshes
+    ``last_seen``."""
     now = now or datetime.now(timezone.utc)
     row = session.get(UserSession, token_id(token))
     if row is None or row.revoked:
         return None
     user = row.user
+    if not integrity.is_intact(user):  # role, scope or hash edited in the database since the login
+        integrity.refuse(session, user, where="session", ip=row.ip, at=now, separate=True, end_session=row.id)
+        return None
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     if _utc(row.expires_at) <= now or _utc(row.last_seen) + idle <= now or not user.active:
         row.revoked = True

@@ -88,3 +88,29 @@ def iter_routes(app_or_router, prefix: str = ""):
         elif isinstance(route, APIRoute):
             for method in sorted(route.methods - {"HEAD"}):
                 yield prefix + route.path, method
+
+
+# --- object-level access (region scope) -------------------------------------------------------------------------
+
+
+def scope_prefix(ctx) -> str | None:
+    """The region prefix the logged-in user is limited to (``users.scope``), or None for no limit."""
+    from xinlian.users.scope import prefix_of
+
+    user = getattr(ctx, "user", None)
+    if user is None:
+        return None
+    try:
+        return prefix_of(user.region_scope)
+    except ValueError:
+        return "~"  # a malformed stored scope covers no region code (default deny)
+
+
+def out_of_scope(ctx, kind: str, obj_id) -> Exception:
+    """The 404 a route raises for an object outside the user's scope (never 403: that would confirm the id
+    exists in another region); the refusal is audited."""
+    from xinlian.web.pages import WebError
+
+    ctx.audit("scope.denied", (kind, obj_id), "failure", detail=f"outside region scope {ctx.user.region_scope}")
+    ctx.session.commit()
+    return WebError(404, "not_found")

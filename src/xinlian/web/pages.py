@@ -16,7 +16,9 @@ import json
 import math
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dt_time
+from decimal import Decimal
 from functools import wraps
 from typing import Any, Callable, Iterator
 
@@ -111,10 +113,21 @@ class Ctx:
         return self.who["role"] if self.who is not None else None
 
     def can(self, permission: str) -> bool:
-        return grants(self.role, permission)
+        return grants(self.role, permission, self.settings.security_level)
 
     def now(self) -> datetime:
         return self.web.now()
+
+    def audit_view(self, obj, detail: str) -> None:
+        """Record a view of unmasked sensitive figures (等保 安全审计): one row per user and object per
+        ``sensitive_view_audit_minutes``, then commit. Repeated reads of the same page inside the window are the
+        same view; without this every page load of an admin would queue a write on SQLite."""
+        window = timedelta(minutes=self.settings.sensitive_view_audit_minutes)
+        user = self.who["username"] if self.who is not None else None
+        if not self.web.view_log.due((user, obj), self.now(), window):
+            return
+        self.audit("sensitive.view", obj, detail=detail)
+        self.commit()
 
     def audit(self, action: str, obj=None, outcome: str = "success", before=None, after=None, detail=None):
         return audit.record(self.session, self.user, action, obj, outcome, before, after, self.ip, detail=detail)
@@ -212,8 +225,31 @@ def render(ctx: Ctx, template: str, data: dict, status: int = 200) -> HTMLRespon
                                                                    "user": ctx.who}, status_code=status)
 
 
+def _plain_json(value: Any) -> Any:
+    """The few non-JSON types our pages return, written as ``jsonable_encoder`` writes them."""
+    if isinstance(value, (datetime, date, dt_time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent >= 0 else float(value)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    raise TypeError(type(value).__name__)
+
+
+class _EncodedJSON(SafeJSONResponse):
+    def render(self, content: Any) -> bytes:
+        return content  # already made safe by ``json_response``
+
+
 def json_response(data: Any, status: int = 200) -> SafeJSONResponse:
-    return SafeJSONResponse(jsonable_encoder(data), status_code=status)
+    """``data`` as JSON. Plain data (dicts, lists, numbers, text, dates) is written directly, about 10x faster than
+    ``jsonable_encoder``, which walks every value in Python; anything else (models, NaN) goes the general way."""
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=_plain_json)
+    except (TypeError, ValueError):
+        return SafeJSONResponse(jsonable_encoder(data), status_code=status)
+    body = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode("utf-8")
+    return _EncodedJSON(body, status_code=status)
 
 
 def page(router, path: str, template: str, *, summary: str, tags: list[str] | None = None,

@@ -98,15 +98,18 @@ def recent_events(session: Session, limit: int = 10) -> list[dict] | None:
 def overdue_for(session: Session, user) -> list[dict] | None:
     """Overdue items (milestones, problems, follow-ups) for this user (None before work alerts exist)."""
     try:
-        from xinlian.work.alerts import alerts_for
+        from xinlian.work.alerts import alerts
     except ImportError:
         return None
     if user is None:
         return []
     try:
         seen: dict[tuple, dict] = {}
-        for who in {user.username, user.display_name, user.department} - {None, ""}:
-            for a in alerts_for(session, who):
+        names = {n.strip() for n in (user.username, user.display_name, user.department) if n and n.strip()}
+        if names:  # ``alerts_for`` for each of the user's names, with the alerts computed once, not once a name
+            for a in alerts(session):
+                if not names & {a.department, a.owner, a.official}:
+                    continue
                 d = a.to_dict() if hasattr(a, "to_dict") else dict(a)
                 d["text"] = f"{d.get('kind_name', '')}：{d.get('title', '')} — {d.get('message', '')}"
                 d["due"] = d.get("since")

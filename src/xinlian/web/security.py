@@ -9,7 +9,9 @@
 - CSRF: a token bound to the session (HMAC of the session token; before login, of a random pre-session cookie)
   must come back in the form field ``csrf_token`` or the ``X-CSRF-Token`` header of every unsafe request; a
   cross-site ``Origin``, ``Origin: null`` or ``Sec-Fetch-Site: cross-site`` is refused as well.
-- ``RateLimiter``: a sliding window per key (client IP, account) kept in memory.
+- ``RateLimiter``: a sliding window per key (client IP, account) kept in memory. ``rate_limit(ctx, bucket)``
+  applies the per-user+IP limits of searches, exports and imports (settings ``search_rate``, ``export_rate``,
+  ``import_rate`` per ``rate_window_s``): 429 past the limit, with an audit row.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, Signer
@@ -217,6 +220,62 @@ class RateLimiter:
                 for k in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
                     del self._events[k]
             return len(q) <= self.limit
+
+
+RATE_BUCKETS = ("search", "export", "import")
+_limiters_lock = threading.Lock()
+
+
+def limiter_for(web, bucket: str) -> RateLimiter:
+    """The app's limiter of ``bucket`` (made on first use from the settings; tests may set ``limit`` and
+    ``clock`` on it)."""
+    if bucket not in RATE_BUCKETS:
+        raise ValueError(f"unknown rate bucket {bucket!r}")
+    limiters = web.__dict__.get("rate_limiters")
+    if limiters is None or bucket not in limiters:
+        with _limiters_lock:
+            limiters = web.__dict__.setdefault("rate_limiters", {})
+            if bucket not in limiters:
+                s = web.settings
+                limit = {"search": s.search_rate, "export": s.export_rate, "import": s.import_rate}[bucket]
+                limiters[bucket] = RateLimiter(limit, s.rate_window_s)
+    return limiters[bucket]
+
+
+def rate_limit(ctx, bucket: str) -> None:
+    """Count one ``bucket`` event for this user and client IP; past the limit, audit and answer 429."""
+    who = ctx.who["id"] if ctx.who else "-"
+    if limiter_for(ctx.web, bucket).hit(f"{who}|{ctx.ip}"):
+        return
+    from xinlian.web.pages import WebError
+
+    ctx.audit("rate.limited", ("route", f"{ctx.request.method} {ctx.request.url.path}"), "failure",
+              detail=f"{bucket} limit {limiter_for(ctx.web, bucket).limit}/{ctx.settings.rate_window_s}s")
+    ctx.session.commit()
+    raise WebError(429, "rate_limited")
+
+
+class ViewLog:
+    """When each (user, object) view was last audited in this process, for ``Ctx.audit_view``.
+
+    Per process on purpose: with several workers a repeated view may be recorded once per worker, which errs on the
+    side of more audit rows, never fewer. Bounded like ``RateLimiter``.
+    """
+
+    def __init__(self):
+        self._last: dict[tuple, datetime] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key: tuple, now: datetime, window: timedelta) -> bool:
+        """True (and remember ``now``) when ``key`` was not recorded within ``window`` before ``now``."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and window and now - last < window:
+                return False
+            if len(self._last) > 100_000:
+                self._last = {k: t for k, t in self._last.items() if now - t < window}
+            self._last[key] = now
+            return True
 
 
 def client_ip(request, settings: Settings) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from xinlian.store.tables.auth import AuditLog, User
 from xinlian.users import accounts
 from xinlian.users.accounts import AccountError, as_utc
-from xinlian.users.roles import ROLES
+from xinlian.users.roles import ROLES, check_role
 from xinlian.web.pages import Ctx, WebError, get_ctx, page, render
 
 router = APIRouter(tags=["admin"])
@@ -29,7 +29,16 @@ def user_row(u: User) -> dict:
 
 def users_data(ctx: Ctx) -> dict:
     users = ctx.session.scalars(select(User).order_by(User.username)).all()
-    return {"users": [user_row(u) for u in users], "roles": list(ROLES)}
+    return {"users": [user_row(u) for u in users], "roles": [r for r in ROLES if _assignable(r)]}
+
+
+def _assignable(role: str) -> bool:
+    """Roles the users page offers: all but ``admin`` at security level 3 (三员, ``users.roles.check_role``)."""
+    try:
+        check_role(role)
+    except ValueError:
+        return False
+    return True
 
 
 @page(router, "/admin/users", "admin_users.html", summary="用户管理 users")
@@ -53,17 +62,25 @@ def _done(ctx: Ctx, fn) -> object:
         ctx.session.rollback()
         return render(ctx, "admin_users.html", {**users_data(ctx), "error": exc.code,
                                                 "problems": [p.code for p in exc.problems]}, status=400)
+    except ValueError as exc:  # an unknown role, or ``admin`` at security_level 3 (users.roles.check_role)
+        ctx.session.rollback()
+        ctx.audit("user.role", None, "failure", detail=str(exc))
+        ctx.commit()
+        return render(ctx, "admin_users.html", {**users_data(ctx), "error": "user.bad_role", "problems": []},
+                      status=400)
     ctx.commit()
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users", summary="新建用户 create a user (form: username, display_name, role, department, "
-             "password); the user must change the password at first login")
+             "region_scope, password); the user must change the password at first login")
 def user_create(username: str = Form(..., max_length=64), password: str = Form(..., max_length=512),
                 role: str = Form("viewer", max_length=32), display_name: str = Form("", max_length=100),
-                department: str = Form("", max_length=100), ctx: Ctx = Depends(get_ctx)):
+                department: str = Form("", max_length=100),
+                region_scope: str = Form("", max_length=6, pattern=r"^(\d{2,6})?$"), ctx: Ctx = Depends(get_ctx)):
     return _done(ctx, lambda: accounts.create_user(ctx.session, username, password, role=role,
                                                    display_name=display_name, department=department or None,
+                                                   region_scope=region_scope or None,
                                                    must_change_password=True, actor=ctx.user, ip=ctx.ip))
 
 

@@ -33,19 +33,20 @@ def login_form(next: str = "/", ctx: Ctx = Depends(get_ctx)):
     return render(ctx, "login.html", {"next": safe_next(next), "error": None})
 
 
-@router.post("/login", summary="登录 log in (form: username, password, csrf_token)")
+@router.post("/login", summary="登录 log in (form: username, password, csrf_token; code at security level 3)")
 def login(username: str = Form(..., max_length=64), password: str = Form(..., max_length=512),
-          next: str = Form("/"), ctx: Ctx = Depends(get_ctx)):
+          next: str = Form("/"), code: str = Form("", max_length=16), ctx: Ctx = Depends(get_ctx)):
     web = ctx.web
     username = username.strip()
     if not web.login_ip_limiter.hit(ctx.ip) or not web.login_account_limiter.hit(username.lower()):
         ctx.audit("login", ("user", username[:64]), "failure", detail="rate limited")
         ctx.commit()
         return render(ctx, "login.html", {"next": safe_next(next), "error": "login.rate_limited"}, status=429)
-    result = accounts.authenticate(ctx.session, username, password, ip=ctx.ip, now=web.now())
+    result = accounts.authenticate(ctx.session, username, password, ip=ctx.ip, now=web.now(), code=code)
     if not result.ok:
         ctx.commit()
-        return render(ctx, "login.html", {"next": safe_next(next), "error": "login.failed"}, status=401)
+        error = "login.no_second_factor" if result.reason == "no_second_factor" else "login.failed"
+        return render(ctx, "login.html", {"next": safe_next(next), "error": error}, status=401)
     if ctx.session_token:  # a new session id at every login
         sessions.revoke(ctx.session, ctx.session_token)
     token = sessions.start(ctx.session, result.user, ip=ctx.ip, user_agent=ctx.request.headers.get("user-agent"),

@@ -9,8 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinlian.chain.taxonomy import Chain, load_chain
-from xinlian.store.tables.registry import Enterprise, EnterpriseFigure, EnterpriseNode
+from xinlian.registry.sensitive import figure_table, local_firms, readable_figures
+from xinlian.store.tables.registry import Enterprise, EnterpriseNode
+from xinlian.users import scope as uscope
 from xinlian.web import cache, plugins
+from xinlian.web.access import scope_prefix
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
 
 router = APIRouter(tags=["chain"])
@@ -90,12 +93,14 @@ def chain_output(session: Session, chain: Chain, prefix: str, node_ids: list[str
                                                EnterpriseNode.chain == chain.id)
     if node_ids is not None:
         on_chain = on_chain.where(EnterpriseNode.node_id.in_(node_ids))
-    rows = session.execute(
-        select(EnterpriseFigure.year, func.sum(EnterpriseFigure.output_value),
-               func.count(EnterpriseFigure.output_value))
-        .join(Enterprise, Enterprise.id == EnterpriseFigure.enterprise_id)
-        .where(Enterprise.status == "active", local_clause(prefix), on_chain.exists())
-        .group_by(EnterpriseFigure.year).order_by(EnterpriseFigure.year.desc()).limit(1)).first()
+    firms, params = local_firms(prefix)  # security level 3: decrypted in a temporary table (registry.sensitive)
+    with readable_figures(session, None, ("output_value",), firms=firms, params=params) as name:
+        f = figure_table(name)
+        rows = session.execute(
+            select(f.c.year, func.sum(f.c.output_value), func.count(f.c.output_value))
+            .join(Enterprise, Enterprise.id == f.c.enterprise_id)
+            .where(Enterprise.status == "active", local_clause(prefix), on_chain.exists())
+            .group_by(f.c.year).order_by(f.c.year.desc()).limit(1)).first()
     if rows is None:
         return {"year": None, "output_yuan": None, "firms_reporting": 0}
     year, total, n = rows
@@ -138,12 +143,14 @@ def node_firms(s: Session, c: Chain, ids: list[str], prefix: str, limit: int) ->
                local_clause(prefix))).all()
     latest: dict[int, tuple[int, float | None]] = {}
     firm_ids = list({r.id for r in rows})
-    for start in range(0, len(firm_ids), 5000):
-        for eid, year, value in s.execute(select(EnterpriseFigure.enterprise_id, EnterpriseFigure.year,
-                                                 EnterpriseFigure.output_value)
-                                          .where(EnterpriseFigure.enterprise_id.in_(firm_ids[start:start + 5000]))):
-            if eid not in latest or year > latest[eid][0]:
-                latest[eid] = (year, value)
+    firms, params = local_firms(prefix)  # security level 3: decrypted in a temporary table (registry.sensitive)
+    with readable_figures(s, None, ("output_value",), firms=firms, params=params) as name:
+        f = figure_table(name)
+        for start in range(0, len(firm_ids), 5000):
+            for eid, year, value in s.execute(select(f.c.enterprise_id, f.c.year, f.c.output_value)
+                                              .where(f.c.enterprise_id.in_(firm_ids[start:start + 5000]))):
+                if eid not in latest or year > latest[eid][0]:
+                    latest[eid] = (year, value)
     rows.sort(key=lambda r: (-(latest.get(r.id, (0, None))[1] or 0), r.id))
     firms = [{"id": r.id, "name": r.name, "region_code": r.region_code, "node_id": r.node_id,
               "node_name": c.nodes[r.node_id].name if r.node_id in c.nodes else r.node_id, "role": r.role,
@@ -181,6 +188,19 @@ def node_page(node_id: str, chain: str | None = Query(None, max_length=64), limi
     if verdict and not ctx.can("sensitive"):  # per-firm figures are sensitive; aggregates are not
         for firm in verdict.get("evidence", {}).get("firms", []) or []:
             firm["output_yuan"] = None
+    if (limit_to := scope_prefix(ctx)) is not None:  # object-level access: named firms and projects in scope
+        firms = uscope.filter_firm_rows(s, limit_to, firms)
+        if verdict:
+            evidence = verdict.get("evidence") or {}
+            named = [f for f in evidence.get("firms") or [] if str(f.get("enterprise_id", "")).isdigit()]
+            ok = {r["id"] for r in uscope.filter_firm_rows(s, limit_to, [{"id": int(f["enterprise_id"])}
+                                                                        for f in named])}
+            if "firms" in evidence:
+                evidence["firms"] = [f for f in named if int(f["enterprise_id"]) in ok]
+            shown = uscope.project_ids_in_scope(s, limit_to, [p.get("id") for p in verdict.get("projects") or []])
+            verdict["projects"] = [p for p in verdict.get("projects") or [] if p.get("id") in shown]
+    if sensitive and any(f["output_yuan"] is not None for f in firms):  # per-firm output shown: audited
+        ctx.audit_view(("chain_node", f"{c.id}/{node_id}"), detail="figures: output_value per firm")
 
     def brief(i: str) -> dict:
         m = c.nodes[i]

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from xinlian.store.tables.registry import Enterprise
+from xinlian.users.scope import filter_alerts
 from xinlian.web import cache, plugins
+from xinlian.web.access import scope_prefix
 from xinlian.web.pages import Ctx, get_ctx, page
 from xinlian.web.routes.chain import (chain_map, chain_output, firms_per_node, firms_per_stage, get_chain,
                                       local_clause, local_pairs, region_info, region_prefix)
@@ -58,5 +60,6 @@ def dashboard(ctx: Ctx = Depends(get_ctx)):
         "map": chain_map(chain, figs["per_node"], verdicts),
         "funnel": plugins.project_funnel(ctx.session),
         "events": plugins.recent_events(ctx.session, limit=10),
-        "overdue": plugins.overdue_for(ctx.session, ctx.user),
+        # object-level access: a scoped user sees only alerts of projects and demands in their scope
+        "overdue": filter_alerts(ctx.session, scope_prefix(ctx), plugins.overdue_for(ctx.session, ctx.user)),
     }

@@ -18,7 +18,10 @@ from sqlalchemy import func, select
 
 from xinlian.ingest.sheets import SheetError, check_xlsx
 from xinlian.store.tables.files import ImportBatch, ImportError_
+from xinlian.users import scope as uscope
+from xinlian.web.access import out_of_scope, scope_prefix
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
+from xinlian.web.security import rate_limit
 
 router = APIRouter(tags=["imports"])
 
@@ -37,8 +40,14 @@ def batch_row(b: ImportBatch) -> dict:
 
 @page(router, "/imports", "imports.html", summary="导入 imports: upload a sheet, recent batches")
 def imports(ctx: Ctx = Depends(get_ctx)):
-    """The upload form and the latest import batches."""
-    rows = ctx.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(50)).all()
+    """The upload form and the latest import batches (for a scoped user: those made inside their scope)."""
+    query = select(ImportBatch).order_by(ImportBatch.id.desc())
+    prefix = scope_prefix(ctx)
+    if prefix is not None:  # object-level access: only batches whose uploader's scope lies inside the user's
+        owners = uscope.importer_prefixes(ctx.session, ctx.session.scalars(select(ImportBatch.user).distinct()))
+        mine = [u for u, p in owners.items() if uscope.batch_visible(prefix, p)]
+        query = query.where(ImportBatch.user.in_(mine or [""]))
+    rows = ctx.session.scalars(query.limit(50)).all()
     return {"kinds": list(KINDS), "max_bytes": ctx.settings.upload_max_bytes, "batches": [batch_row(b) for b in rows]}
 
 
@@ -48,6 +57,8 @@ def batch(bid: int, page_no: int = Query(1, ge=1, le=10_000, alias="page"), ctx:
     b = ctx.session.get(ImportBatch, bid)
     if b is None:
         raise WebError(404, "not_found")
+    if not uscope.filter_batches(ctx.session, scope_prefix(ctx), [{"user": b.user}]):
+        raise out_of_scope(ctx, "import_batch", bid)  # 404 like a missing id, audited
     total = ctx.session.scalar(select(func.count()).select_from(ImportError_).where(ImportError_.batch_id == bid))
     errors = ctx.session.scalars(select(ImportError_).where(ImportError_.batch_id == bid).order_by(ImportError_.id)
                                  .limit(ERRORS_SHOWN).offset((page_no - 1) * ERRORS_SHOWN)).all()
@@ -89,6 +100,7 @@ def _run(ctx: Ctx, kind: str, path: Path, dry_run: bool, original: str) -> int |
              "type → 415, zip bomb → 400")
 def upload(file: UploadFile = File(...), kind: str = Form(..., pattern="^(enterprises|projects|visits|demands)$"),
            dry_run: bool = Form(False), ctx: Ctx = Depends(get_ctx)):
+    rate_limit(ctx, "import")
     original = Path(file.filename or "upload").name[:200]
     suffix = Path(original).suffix.lower()
     folder = ctx.settings.home / "uploads"

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import RedirectResponse
 
 from xinlian.link import review
+from xinlian.users import scope as uscope
+from xinlian.web.access import out_of_scope, scope_prefix
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
 from xinlian.web.routes.auth import safe_next
 
@@ -17,12 +19,19 @@ router = APIRouter(tags=["links"])
 def queue(method: str | None = Query(None, pattern="^(exact|alias|declared|fuzzy|candidate)$"),
           limit: int = Query(100, ge=1, le=500), ctx: Ctx = Depends(get_ctx)):
     """Links waiting for an analyst, with the score and the reasons that proposed them."""
-    return {"query": {"method": method, "limit": limit}, "items": review.review_queue(ctx.session, limit=limit,
-                                                                                      method=method)}
+    items = review.review_queue(ctx.session, limit=limit, method=method)
+    return {"query": {"method": method, "limit": limit},
+            "items": uscope.filter_firm_rows(ctx.session, scope_prefix(ctx), items, key="enterprise_id")}
 
 
 def _judge(ctx: Ctx, link_id: int, decision: str, note: str, return_to: str):
     fn = review.confirm if decision == "confirm" else review.reject
+    if (prefix := scope_prefix(ctx)) is not None:
+        from xinlian.store.tables.facts import MentionLink
+
+        link = ctx.session.get(MentionLink, link_id)
+        if link is not None and not uscope.filter_firm_rows(ctx.session, prefix, [{"id": link.enterprise_id}]):
+            raise out_of_scope(ctx, "link", link_id)
     try:
         out = fn(ctx.session, link_id, ctx.who["username"], note or None)
     except review.ReviewError as exc:

@@ -18,6 +18,7 @@ from xinlian.store.rawstore import read_raw
 from xinlian.store.tables.facts import ArticleEvent, ArticleNode, Mention, MentionLink
 from xinlian.store.tables.news import Article
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
+from xinlian.web.security import rate_limit
 from xinlian.web.routes.chain import get_chain
 
 router = APIRouter(tags=["news"])
@@ -35,6 +36,7 @@ def feed(q: str | None = Query(None, max_length=100), node: str | None = Query(N
     stmt = select(Article.id, Article.title, Article.published_date, Article.outlet, Article.story_id,
                   Article.is_canonical)
     if q and q.strip():
+        rate_limit(ctx, "search")
         stmt = stmt.where(Article.id.in_(search(s, "article", q.strip(), limit=2000)))
     if node:
         stmt = stmt.where(Article.id.in_(select(ArticleNode.article_id).where(ArticleNode.node_id == node)))
@@ -115,6 +117,7 @@ def article(aid: int, ctx: Ctx = Depends(get_ctx)):
 
 @router.get("/news/{aid:int}/raw", summary="原始网页 the raw page as a text/plain download (never rendered)")
 def raw(aid: int, ctx: Ctx = Depends(get_ctx)):
+    rate_limit(ctx, "export")
     a = show_article(ctx.web.db, aid)
     if a is None or not a["page"]["raw_sha256"]:
         raise WebError(404, "not_found")

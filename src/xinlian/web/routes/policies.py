@@ -6,6 +6,8 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query
 
+from xinlian.users import scope as uscope
+from xinlian.web.access import scope_prefix
 from xinlian.work import policies as wpol
 from xinlian.work.common import NotFound
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
@@ -32,4 +34,5 @@ def policy(pid: int, ctx: Ctx = Depends(get_ctx)):
         matches = wpol.eligible_enterprises(ctx.session, pid)
     except NotFound:
         raise WebError(404, "not_found") from None
+    matches = uscope.filter_firm_rows(ctx.session, scope_prefix(ctx), matches, key="enterprise_id")
     return {"policy": items[pid], "total": len(matches), "matches": matches[:MATCHES_SHOWN]}

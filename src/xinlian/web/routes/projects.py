@@ -10,6 +10,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import RedirectResponse
 
+from xinlian.users import scope as uscope
+from xinlian.web.access import out_of_scope, scope_prefix
 from xinlian.work import projects as wp
 from xinlian.work import stages as st
 from xinlian.work.common import NotFound, WorkError
@@ -41,8 +43,8 @@ def projects(view: str = Query("board", pattern="^(board|table)$"),
              department: str | None = Query(None, max_length=100), q: str | None = Query(None, max_length=100),
              ctx: Ctx = Depends(get_ctx)):
     """Every project, grouped by stage for the board (搁置/终止 columns last)."""
-    items = [_mask(ctx, p) for p in wp.list_projects(ctx.session, status=status, department=department or None,
-                                                     q=q or None)]
+    found = wp.list_projects(ctx.session, status=status, department=department or None, q=q or None)
+    items = [_mask(ctx, p) for p in uscope.filter_projects(ctx.session, scope_prefix(ctx), found)]
     columns = []
     for choice in stage_choices():
         columns.append({**choice, "items": [p for p in items if p["stage"] == choice["id"]]})
@@ -50,17 +52,28 @@ def projects(view: str = Query("board", pattern="^(board|table)$"),
             "columns": columns, "projects": items, "stages": stage_choices()}
 
 
+def _in_scope(ctx: Ctx, pid: int) -> None:
+    """404 for a project outside the user's region scope (as if it did not exist)."""
+    prefix = scope_prefix(ctx)
+    if prefix is not None and pid not in uscope.project_ids_in_scope(ctx.session, prefix, [pid]):
+        raise out_of_scope(ctx, "project", pid)
+
+
 def _project(ctx: Ctx, pid: int) -> dict:
     try:
-        return _mask(ctx, wp.get_project(ctx.session, pid))
+        p = wp.get_project(ctx.session, pid)
     except NotFound:
         raise WebError(404, "not_found") from None
+    _in_scope(ctx, pid)
+    return _mask(ctx, p)
 
 
 @page(router, "/projects/{pid:int}", "project.html", summary="项目详情 project with history and problems")
 def project(pid: int, ctx: Ctx = Depends(get_ctx)):
     """One project: fields, stage history (who, when, why) and its problem list."""
     p = _project(ctx, pid)
+    if ctx.can("sensitive") and any(p.get(k) is not None for k in SENSITIVE):  # a sensitive view: audited
+        ctx.audit_view(("project", pid), detail="figures: " + ", ".join(SENSITIVE))
     return {"project": p, "stages": stage_choices(),
             "problem_categories": [{"id": c.id, "name": c.name} for c in categories().problem.values()]}
 
@@ -109,6 +122,7 @@ def create(name: str = Form(..., max_length=200), stage: str = Form("lead", max_
              "due)")
 def add_problem(pid: int, category: str = Form(..., max_length=32), description: str = Form(..., max_length=2000),
                 owner: str = Form("", max_length=100), due: date | None = Form(None), ctx: Ctx = Depends(get_ctx)):
+    _in_scope(ctx, pid)
     try:
         x = wp.add_problem(ctx.session, pid, category=category, description=description, owner=owner or None,
                            due=due, user=ctx.who["username"])
@@ -124,6 +138,12 @@ def add_problem(pid: int, category: str = Form(..., max_length=32), description:
 
 @router.post("/projects/problems/{problem_id:int}/close", summary="关闭问题 close a problem (form: resolution)")
 def close_problem(problem_id: int, resolution: str = Form(..., max_length=2000), ctx: Ctx = Depends(get_ctx)):
+    if scope_prefix(ctx) is not None:
+        from xinlian.store.tables.work import ProjectProblem
+
+        problem = ctx.session.get(ProjectProblem, problem_id)
+        if problem is not None:
+            _in_scope(ctx, problem.project_id)
     try:
         x = wp.close_problem(ctx.session, problem_id, resolution=resolution, user=ctx.who["username"])
     except NotFound:

@@ -8,6 +8,8 @@ from datetime import date
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import RedirectResponse
 
+from xinlian.users import scope as uscope
+from xinlian.web.access import out_of_scope, scope_prefix
 from xinlian.work import visits as wv
 from xinlian.work.common import NotFound, WorkError
 from xinlian.work.rules import categories
@@ -23,14 +25,23 @@ def _refuse(ctx: Ctx, action: str, obj, exc: Exception):
     raise WebError(404 if isinstance(exc, NotFound) else 400, "refused", str(exc))
 
 
+def _visit_in_scope(ctx: Ctx, vid: int) -> None:
+    """404 for a visit outside the user's region scope (as if it did not exist)."""
+    prefix = scope_prefix(ctx)
+    if prefix is not None and vid not in uscope.visit_ids_in_scope(ctx.session, prefix, [vid]):
+        raise out_of_scope(ctx, "visit", vid)
+
+
 @page(router, "/visits", "visits.html", summary="走访与诉求 visits and demands")
 def visits(status: str | None = Query(None, pattern="^(draft|confirmed)$"),
            demand_status: str | None = Query(None, max_length=16), ctx: Ctx = Depends(get_ctx)):
     """Visits newest first (drafts from the news wait for confirmation) and the demands with their due dates."""
     cats = categories()
+    prefix = scope_prefix(ctx)
     return {"query": {"status": status, "demand_status": demand_status},
-            "visits": wv.list_visits(ctx.session, status=status),
-            "demands": wv.list_demands(ctx.session, status=demand_status or None),
+            "visits": uscope.filter_visits(ctx.session, prefix, wv.list_visits(ctx.session, status=status)),
+            "demands": uscope.filter_demands(ctx.session, prefix,
+                                             wv.list_demands(ctx.session, status=demand_status or None)),
             "demand_categories": [{"id": c.id, "name": c.name} for c in cats.demand.values()],
             "demand_statuses": [{"id": k, "name": v} for k, v in cats.demand_status.items()],
             "today": date.today()}
@@ -43,6 +54,8 @@ def visit(vid: int, ctx: Ctx = Depends(get_ctx)):
         v = wv.get_visit(ctx.session, vid)
     except NotFound:
         raise WebError(404, "not_found") from None
+    _visit_in_scope(ctx, vid)
+    v["demands"] = uscope.filter_demands(ctx.session, scope_prefix(ctx), v.get("demands") or [])
     return {"visit": v, "demand_categories": [{"id": c.id, "name": c.name} for c in categories().demand.values()]}
 
 
@@ -65,6 +78,7 @@ def create_visit(visit_date: date | None = Form(None), enterprises: str = Form(.
 
 @router.post("/visits/{vid:int}/confirm", summary="确认走访 confirm a draft visit made from the news")
 def confirm_visit(vid: int, ctx: Ctx = Depends(get_ctx)):
+    _visit_in_scope(ctx, vid)
     try:
         wv.confirm_visit(ctx.session, vid, ctx.who["username"])
     except WorkError as exc:
@@ -95,6 +109,13 @@ def create_demand(description: str = Form(..., max_length=2000), category: str =
 
 @router.post("/demands/{did:int}/close", summary="办结诉求 close a demand (form: response)")
 def close_demand(did: int, response: str = Form(..., max_length=2000), ctx: Ctx = Depends(get_ctx)):
+    if (prefix := scope_prefix(ctx)) is not None:
+        from xinlian.store.tables.work import Demand
+
+        d = ctx.session.get(Demand, did)
+        if d is not None and not uscope.filter_demands(ctx.session, prefix, [{"enterprise_id": d.enterprise_id,
+                                                                              "visit_id": d.visit_id}]):
+            raise out_of_scope(ctx, "demand", did)
     try:
         d = wv.close_demand(ctx.session, did, response=response, user=ctx.who["username"])
     except WorkError as exc:

@@ -33,8 +33,21 @@ def upgrade() -> None:
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('totp_secret', sa.Text(), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
+    sa.Column('totp_enrolled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('integrity', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_app_user')),
     sa.UniqueConstraint('username', name=op.f('uq_app_user_username'))
+    )
+    op.create_table('audit_chain_head',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_id', sa.BigInteger(), nullable=False),
+    sa.Column('last_chain', sa.String(length=64), nullable=False),
+    sa.Column('base_id', sa.BigInteger(), nullable=False),
+    sa.Column('base_chain', sa.String(length=64), nullable=False),
+    sa.Column('key_id', sa.String(length=16), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_chain_head'))
     )
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,6 +62,7 @@ def upgrade() -> None:
     sa.Column('before', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('after', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('chain', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     op.create_index(op.f('ix_audit_log_action'), 'audit_log', ['action'], unique=False)
@@ -95,7 +109,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('credit_code', name=op.f('uq_enterprise_credit_code')),
     sa.UniqueConstraint('match_key', name=op.f('uq_enterprise_match_key'))
     )
-    op.create_index(op.f('ix_enterprise_name_norm'), 'enterprise', ['name_norm'], unique=False)
     op.create_index('ix_enterprise_name_norm_region', 'enterprise', ['name_norm', 'region_code'], unique=False)
     op.create_index(op.f('ix_enterprise_region_code'), 'enterprise', ['region_code'], unique=False)
     op.create_index(op.f('ix_enterprise_status'), 'enterprise', ['status'], unique=False)
@@ -226,7 +239,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('enterprise_id', 'alias', name=op.f('uq_enterprise_alias_enterprise_id_alias'))
     )
     op.create_index(op.f('ix_enterprise_alias_alias_norm'), 'enterprise_alias', ['alias_norm'], unique=False)
-    op.create_index(op.f('ix_enterprise_alias_enterprise_id'), 'enterprise_alias', ['enterprise_id'], unique=False)
     op.create_table('enterprise_figure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -237,11 +249,15 @@ def upgrade() -> None:
     sa.Column('employees', sa.Integer(), nullable=True),
     sa.Column('rd_spend', sa.Float(), nullable=True),
     sa.Column('patents', sa.Integer(), nullable=True),
+    sa.Column('output_value_enc', sa.Text(), nullable=True),
+    sa.Column('revenue_enc', sa.Text(), nullable=True),
+    sa.Column('tax_enc', sa.Text(), nullable=True),
+    sa.Column('rd_spend_enc', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], name=op.f('fk_enterprise_figure_enterprise_id_enterprise'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_figure')),
     sa.UniqueConstraint('enterprise_id', 'year', name=op.f('uq_enterprise_figure_enterprise_id_year'))
     )
-    op.create_index(op.f('ix_enterprise_figure_enterprise_id'), 'enterprise_figure', ['enterprise_id'], unique=False)
+    op.create_index('ix_enterprise_figure_firm_year_values', 'enterprise_figure', ['enterprise_id', 'year', 'output_value', 'revenue', 'employees', 'rd_spend', 'patents'], unique=False)
     op.create_table('enterprise_node',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
@@ -255,8 +271,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_node')),
     sa.UniqueConstraint('enterprise_id', 'chain', 'node_id', name=op.f('uq_enterprise_node_enterprise_id_chain_node_id'))
     )
-    op.create_index('ix_enterprise_node_chain_node', 'enterprise_node', ['chain', 'node_id'], unique=False)
-    op.create_index(op.f('ix_enterprise_node_enterprise_id'), 'enterprise_node', ['enterprise_id'], unique=False)
+    op.create_index('ix_enterprise_node_chain_node_firm', 'enterprise_node', ['chain', 'node_id', 'enterprise_id', 'role'], unique=False)
     op.create_table('fact_link_judgement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_norm', sa.Text(), nullable=False),
@@ -569,12 +584,10 @@ def downgrade() -> None:
     op.drop_index('ix_fact_link_judgement_key', table_name='fact_link_judgement')
     op.drop_index(op.f('ix_fact_link_judgement_enterprise_id'), table_name='fact_link_judgement')
     op.drop_table('fact_link_judgement')
-    op.drop_index(op.f('ix_enterprise_node_enterprise_id'), table_name='enterprise_node')
-    op.drop_index('ix_enterprise_node_chain_node', table_name='enterprise_node')
+    op.drop_index('ix_enterprise_node_chain_node_firm', table_name='enterprise_node')
     op.drop_table('enterprise_node')
-    op.drop_index(op.f('ix_enterprise_figure_enterprise_id'), table_name='enterprise_figure')
+    op.drop_index('ix_enterprise_figure_firm_year_values', table_name='enterprise_figure')
     op.drop_table('enterprise_figure')
-    op.drop_index(op.f('ix_enterprise_alias_enterprise_id'), table_name='enterprise_alias')
     op.drop_index(op.f('ix_enterprise_alias_alias_norm'), table_name='enterprise_alias')
     op.drop_table('enterprise_alias')
     op.drop_index(op.f('ix_demand_visit_id'), table_name='demand')
@@ -597,12 +610,12 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_enterprise_status'), table_name='enterprise')
     op.drop_index(op.f('ix_enterprise_region_code'), table_name='enterprise')
     op.drop_index('ix_enterprise_name_norm_region', table_name='enterprise')
-    op.drop_index(op.f('ix_enterprise_name_norm'), table_name='enterprise')
     op.drop_table('enterprise')
     op.drop_table('baseline')
     op.drop_index(op.f('ix_audit_log_user_id'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_action'), table_name='audit_log')
     op.drop_table('audit_log')
+    op.drop_table('audit_chain_head')
     op.drop_table('app_user')
     # ### end Alembic commands ###
