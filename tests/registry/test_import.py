@@ -216,3 +216,14 @@ def test_search_finds_imported_names_in_chinese(db, tmp_path):
         assert len(dialect.search(s, "enterprise", "有限公司")) == 4
         assert dialect.search(s, "enterprise", "不存在的名字") == []
         assert dialect.search(s, "enterprise", "';--") == []
+
+
+def test_an_import_announces_a_change_for_running_web_workers(db, tmp_path):
+    from xinlian.store.changes import current_generation
+
+    path = write_csv(tmp_path / "list.csv", rows_basic())
+    before = current_generation()
+    import_enterprises(db, path, ImportOptions(year=2024, dry_run=True))
+    assert current_generation() == before
+    import_enterprises(db, path, ImportOptions(year=2024))
+    assert current_generation() not in (None, before)

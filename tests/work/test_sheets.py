@@ -213,3 +213,15 @@ def test_export_neutralises_formulas(db, tmp_path):
     # note with a leading tab comes back changed)
     r = S.import_sheet(db, "projects", out)
     assert (r.unchanged, r.updated, r.rows_bad) == (len(DANGEROUS) - 1, 1, 0)
+
+
+def test_an_import_announces_a_change_and_a_dry_run_does_not(db, firm, project_template, tmp_path):
+    from xinlian.store.changes import current_generation
+
+    sheet = fill(project_template, tmp_path / "a.xlsx", [["样例甲项目", INVESTOR, "碳化硅衬底", "在谈"]])
+    before = current_generation()
+    S.import_sheet(db, "projects", sheet, dry_run=True)
+    assert current_generation() == before  # nothing written: the web app's caches stay
+    S.import_sheet(db, "projects", sheet)
+    after = current_generation()
+    assert after is not None and after != before

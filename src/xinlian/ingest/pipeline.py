@@ -49,6 +49,7 @@ from xinlian.ingest.files import PageInput, find_files, iter_pages
 from xinlian.ingest.stories import StoryGrouper
 from xinlian.settings import get_settings
 from xinlian.store import rawstore
+from xinlian.store.changes import announce_change
 from xinlian.store.db import Database
 from xinlian.store.dialect import index_documents
 from xinlian.store.tables.files import ImportBatch
@@ -444,6 +445,7 @@ def iter_ingest(
                 finished_at=utcnow(), status=status, rows_total=summary.inputs,
                 rows_ok=summary.ingested, rows_bad=summary.failed, inserted=summary.ingested + summary.failed,
                 summary=summary.to_dict()))
+        announce_change()  # a running web app's workers recompute their cached pages
     yield Progress(summary.inputs, max(total, summary.inputs), summary.pages_per_s, summary)
 
 

@@ -34,6 +34,7 @@ from xinlian.registry import creditcode, names, sensitive, values
 from xinlian.registry.placement import resolve_nodes
 from xinlian.settings import get_settings
 from xinlian.store import dialect
+from xinlian.store.changes import announce_change
 from xinlian.store.db import Database
 from xinlian.store.tables.files import ImportBatch, ImportError_
 from xinlian.store.tables.registry import Enterprise, EnterpriseAlias, EnterpriseFigure, EnterpriseNode
@@ -674,6 +675,10 @@ def _parse_in_child(send, path: str, options: ImportOptions) -> None:
 
 # --- the orchestrator --------------------------------------------------------------------------------------------
 
+# A bulk import at least this large refreshes the planner statistics of the registry tables afterwards.
+STATISTICS_AFTER_ROWS = 10_000
+
+
 def import_enterprises(db: Database, path: str | Path, options: ImportOptions | None = None) -> ImportReport:
     """Import one sheet of enterprises. See the module docstring for the stages.
 
@@ -746,6 +751,10 @@ def import_enterprises(db: Database, path: str | Path, options: ImportOptions | 
                 batch_row.summary = {"duplicates_in_file": report.duplicates_in_file, "columns": report.columns}
                 session.flush()
                 report.batch_id = batch_row.id
+            if report.inserted + report.updated >= STATISTICS_AFTER_ROWS:
+                with db.session() as session:  # the planner learns the new table sizes (diagnosis speed)
+                    dialect.refresh_statistics(session)
+            announce_change()  # a running web app's workers recompute their cached pages
     finally:
         batches.close()  # stops the parsing process, if any, when the write failed half-way
     if report.problems:

@@ -2,25 +2,24 @@
 
 ``cached(key, compute, session=..., db=...)`` returns a value at most ``TTL_S`` old; an older one is still
 returned while a background thread computes a fresh one (stale-while-revalidate), so only the first view after
-start waits. Writes made through the web app call ``mark_stale()``; imports made elsewhere (the CLI) show up
-within ``TTL_S``. Keys start with the database URL, so two databases never share entries.
+start waits. Keys start with the database URL, so two databases never share entries.
 
-Several worker processes (``xinlian serve --workers N``) each hold their own entries: ``mark_stale()`` also writes a
-new token to ``<XINLIAN_HOME>/web-cache-generation``, and every lookup reads it (a few microseconds), so a write taken
-by one worker makes the others compute again too.
+Several worker processes (``xinlian serve --workers N``) each hold their own entries. Every writer announces its
+commit through ``xinlian.store.changes`` (web writes through ``mark_stale()``; registry, sheet and page imports from
+the library, so also from the CLI), and every lookup compares the announced token with the one this process last
+acted on, so a write taken by one worker, or an import run beside the server, makes every worker compute again.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session
+
+from xinlian.store.changes import announce_change, current_generation
 
 log = logging.getLogger("xinlian.web")
 
@@ -32,25 +31,6 @@ _refreshing: set[tuple] = set()
 _lock = threading.Lock()
 _seen_generation: list[str | None] = [None]  # the other workers' last write token this process has acted on
 
-GENERATION_FILE = "web-cache-generation"
-
-
-def _generation_path() -> Path | None:
-    try:
-        from xinlian.settings import get_settings
-
-        return Path(get_settings().home) / GENERATION_FILE
-    except Exception:  # no settings (a bare library use): this process only
-        return None
-
-
-def _read_generation() -> str | None:
-    path = _generation_path()
-    try:
-        return path.read_text(encoding="ascii") if path is not None else None
-    except (OSError, ValueError):
-        return None
-
 
 def _mark_local() -> None:
     with _lock:
@@ -60,7 +40,7 @@ def _mark_local() -> None:
 
 def _follow_other_workers() -> None:
     """Mark everything stale when another process has written since this one last looked."""
-    token = _read_generation()
+    token = current_generation()
     if token != _seen_generation[0]:
         if _seen_generation[0] is not None or token is not None:
             _mark_local()
@@ -126,18 +106,9 @@ def mark_stale() -> None:
     """After a write: entries are computed again at their next use (see ``stale_after_write``), in this process
     and in every other worker serving from the same ``XINLIAN_HOME``."""
     _mark_local()
-    path = _generation_path()
-    if path is None:
-        return
-    token = secrets.token_hex(8)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(token, encoding="ascii")
-        os.replace(tmp, path)
+    token = announce_change()
+    if token is not None:
         _seen_generation[0] = token
-    except OSError as exc:  # a read-only home: other workers fall back on TTL_S
-        log.warning("cache generation not written: %s", exc)
 
 
 def clear() -> None:

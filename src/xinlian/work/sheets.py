@@ -23,6 +23,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from xinlian.registry import values as V
+from xinlian.store.changes import announce_change
 from xinlian.store.tables.work import Demand, Project, Visit
 from xinlian.work import stages as st
 from xinlian.work.common import WorkError, enterprise_names, find_enterprise, session_of
@@ -615,6 +616,8 @@ def import_sheet(db, kind: str, path: str | Path, *, dry_run: bool = False, user
             result.batch_id = batch.id
             for e in result.errors:
                 s.add(ImportError_(batch_id=batch.id, row=e.row, column=e.column, value=e.value, reason=e.reason))
+    if not dry_run:
+        announce_change()  # a running web app's workers recompute their cached pages
     if report is not None:
         write_report(result, report)
     return result
