@@ -112,6 +112,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _summary(latencies: list[float], errors: int, wall: float) -> dict:
+    latencies = sorted(latencies)
+    return {"p50": statistics.median(latencies), "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)],
+            "rps": len(latencies) / wall, "n": len(latencies), "errors": errors}
+
+
 async def measure(base: str, cookies: dict, path: str, clients: int, requests: int, seconds: float) -> dict:
     import httpx
 
@@ -138,9 +144,7 @@ async def measure(base: str, cookies: dict, path: str, clients: int, requests: i
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
         wall = time.perf_counter() - t0
-    latencies.sort()
-    return {"p50": statistics.median(latencies), "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)],
-            "rps": len(latencies) / wall, "n": len(latencies), "errors": errors}
+    return _summary(latencies, errors, wall)
 
 
 async def measure_raw(base: str, cookies: dict, path: str, clients: int, requests: int, seconds: float) -> dict:
@@ -198,9 +202,7 @@ async def measure_raw(base: str, cookies: dict, path: str, clients: int, request
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     wall = time.perf_counter() - t0
-    latencies.sort()
-    return {"p50": statistics.median(latencies), "p95": latencies[max(0, int(len(latencies) * 0.95) - 1)],
-            "rps": len(latencies) / wall, "n": len(latencies), "errors": errors}
+    return _summary(latencies, errors, wall)
 
 
 def login(base: str) -> dict:

@@ -64,3 +64,24 @@ def test_masked_briefing_has_no_output_figure_in_any_format(db, district):
     text = "\n".join(p.text for p in doc.paragraphs) + "\n".join(
         c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert shown_total not in text and MASK in text
+
+
+def test_hidden_firms_are_left_out_of_every_table_and_paragraph(db, district):
+    from xinlian.report.masking import HIDDEN_FIRM, hide_firms
+    from xinlian.report.model import Paragraph
+
+    plain = build_briefing(db, "semiconductor", "320412", "2024")
+    named = sorted({c for t in plain.tables() for row in t.rows for c in row
+                    if isinstance(c, str) and c.endswith("公司") and "<" not in c})  # HTML escapes the hostile one
+    assert named, "the district briefing names firms in its tables"
+    firm = named[0]
+    rows_with = sum(1 for t in plain.tables() for row in t.rows if firm in [c for c in row if isinstance(c, str)])
+    rows_all = sum(len(t.rows) for t in plain.tables())
+    cut = hide_firms(build_briefing(db, "semiconductor", "320412", "2024"), [firm])
+    assert sum(len(t.rows) for t in cut.tables()) == rows_all - rows_with
+    paragraphs = [b.text for s in cut.sections for b in s.blocks if isinstance(b, Paragraph)]
+    assert not any(firm in p for p in paragraphs)
+    html = render_briefing(db, "semiconductor", "320412", "2024", "html", hidden_firms=[firm])[0].decode("utf-8")
+    assert firm not in html and "受限企业" in html
+    assert firm in render_briefing(db, "semiconductor", "320412", "2024", "html")[0].decode("utf-8")
+    assert HIDDEN_FIRM not in " ".join(b.text for s in plain.sections for b in s.blocks if isinstance(b, Paragraph))

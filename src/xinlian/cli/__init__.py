@@ -10,7 +10,7 @@ from importlib import import_module
 
 from xinlian.cli.app import app
 
-AREAS = ["registry", "store", "demo", "news", "chain", "work", "web", "report", "users", "links", "security"]
+AREAS = ["registry", "store", "demo", "news", "chain", "work", "web", "report", "users", "links", "security", "labels"]
 
 
 def _load_areas() -> None:

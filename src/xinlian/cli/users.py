@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import typer
 
@@ -66,7 +67,9 @@ def list_(json_: bool = typer.Option(False, "--json", help="JSON output")):
             print(f"{r['username']:<20} {r['role']:<8} {'active' if r['active'] else 'disabled'}")
 
 
-def _change(username: str, action: str, **kw) -> None:
+@contextmanager
+def _user_session(username: str, *errors: type[Exception]):
+    """The named user inside one write session; ``errors`` (and account errors) end the command with their text."""
     from xinlian.users import accounts
 
     db = open_database()
@@ -75,10 +78,17 @@ def _change(username: str, action: str, **kw) -> None:
             user = accounts.get_user(s, username)
             if user is None:
                 fail(f"没有用户 {username} no such user")
-            getattr(accounts, action)(s, user, **kw)
-            print_json(accounts.snapshot(user))
-    except (accounts.AccountError, ValueError) as exc:
+            yield s, user
+    except (accounts.AccountError, ValueError, *errors) as exc:
         fail(str(exc))
+
+
+def _change(username: str, action: str, **kw) -> None:
+    from xinlian.users import accounts
+
+    with _user_session(username) as (s, user):
+        getattr(accounts, action)(s, user, **kw)
+        print_json(accounts.snapshot(user))
 
 
 @user_app.command("disable")
@@ -122,17 +132,10 @@ def totp_enrol(username: str,
                algorithm: str = typer.Option("", help="sha1 | sm3 (default: XINLIAN_TOTP_ALGORITHM)")):
     """登记动态口令 Give USERNAME a one-time-code secret; prints it (base32) and an otpauth:// URI once."""
     from xinlian.crypto import CryptoError
-    from xinlian.users import accounts, totp
+    from xinlian.users import totp
 
-    db = open_database()
-    try:
-        with db.session() as s:
-            user = accounts.get_user(s, username)
-            if user is None:
-                fail(f"没有用户 {username} no such user")
-            out = totp.enrol(s, user, replace=replace, algorithm=algorithm or None)
-    except (totp.TotpError, CryptoError) as exc:
-        fail(str(exc))
+    with _user_session(username, totp.TotpError, CryptoError) as (s, user):
+        out = totp.enrol(s, user, replace=replace, algorithm=algorithm or None)
     print_json(out.as_dict())
     console.print("请当面交给用户录入手机或令牌；密钥不再显示 (shown once: hand it over in person, it is not kept "
                   "in clear)")

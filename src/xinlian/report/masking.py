@@ -22,6 +22,8 @@ from xinlian.report.model import Briefing, Chart, Paragraph, Table
 SENSITIVE_WORDS = ("产值", "税", "营收", "营业收入", "研发投入")
 MASK = "＊＊"
 NOTE = "按权限，产值、税收等敏感数据已脱敏。"
+HIDDEN_FIRM = "（受限企业）"
+LABEL_NOTE = "按密级，{n} 行涉及受限企业的内容未列出。"
 
 _CLAUSE = re.compile(r"[^，。；：！？]+[，。；：！？]?")  # full-width only: 1,234.5 stays whole
 _AMOUNT = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?\s*(?:亿元|万元|元)")
@@ -54,6 +56,38 @@ def _mask_chart(c: Chart) -> None:
     if c.kind == "stage_bars" and "output_yi" in c.data:
         c.data["output_yi"] = [0 for _ in c.data["output_yi"]]
         c.data["masked"] = True
+
+
+def hide_firms(b: Briefing, names: list[str]) -> Briefing:
+    """Remove from ``b`` (in place) every mention of the firms ``names`` (security labels above the reader's
+    clearance, ``users.scope.hidden_firm_names``): table rows naming one are dropped, with a note of how many;
+    in paragraphs the name becomes ``HIDDEN_FIRM``. A name inside another firm's name hides that one too: the safe
+    side. Counts and totals stay, as on the pages."""
+    names = sorted({n for n in names if n}, key=len, reverse=True)
+    if not names:
+        return b
+
+    def named(value) -> bool:
+        return isinstance(value, str) and any(n in value for n in names)
+
+    def scrub(text: str | None) -> str | None:
+        if text:
+            for n in names:
+                text = text.replace(n, HIDDEN_FIRM)
+        return text
+
+    for section in b.sections:
+        for block in section.blocks:
+            if isinstance(block, Table):
+                kept = [row for row in block.rows if not any(named(c) for c in row)]
+                if len(kept) < len(block.rows):
+                    note = LABEL_NOTE.format(n=len(block.rows) - len(kept))
+                    block.rows = kept
+                    block.note = f"{block.note} {note}" if block.note else note
+            elif isinstance(block, Paragraph):
+                block.text, block.lead = scrub(block.text), scrub(block.lead)
+    b.warnings = [*b.warnings, LABEL_NOTE.format(n="部分")]
+    return b
 
 
 def mask_briefing(b: Briefing) -> Briefing:

@@ -40,10 +40,12 @@ def render(b: Briefing, fmt: str) -> bytes:
 
 
 def render_briefing(db, chain: str, region: str, period: str, fmt: str, *, issuer: str | None = None,
-                    now: datetime | date | None = None, masked: bool = False) -> tuple[bytes, str, str]:
+                    now: datetime | date | None = None, masked: bool = False,
+                    hidden_firms: list[str] | None = None) -> tuple[bytes, str, str]:
     """(bytes, media type, file name) of the briefing. The file name is Chinese (武进区集成电路产业链研判简报_2025-03.docx):
     a download header carries it as ``filename*=UTF-8''…``. ``db`` is a ``Database`` or an open ``Session``.
-    ``masked``: the reader may not see sensitive figures (``report.masking.mask_briefing``)."""
+    ``masked``: the reader may not see sensitive figures (``report.masking.mask_briefing``); ``hidden_firms``:
+    names the reader may not see (security labels, ``report.masking.hide_firms``)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
     b = build_briefing(db, chain, region, period, issuer=issuer, now=now)
@@ -51,4 +53,8 @@ def render_briefing(db, chain: str, region: str, period: str, fmt: str, *, issue
         from xinlian.report.masking import mask_briefing
 
         mask_briefing(b)
+    if hidden_firms:
+        from xinlian.report.masking import hide_firms
+
+        hide_firms(b, hidden_firms)
     return render(b, fmt), FORMATS[fmt], f"{b.filename_stem}.{fmt}"

@@ -62,7 +62,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 def snapshot(user: User) -> dict:
     """The fields of a user the audit log keeps (never the hash)."""
     return {"username": user.username, "display_name": user.display_name, "role": user.role,
-            "department": user.department, "region_scope": user.region_scope, "active": user.active,
+            "department": user.department, "region_scope": user.region_scope, "clearance": user.clearance,
+            "active": user.active,
             "must_change_password": user.must_change_password, "second_factor": bool(user.totp_secret)}
 
 

@@ -1,8 +1,10 @@
 """Integrity of access-control data (密评 GB/T 39786 8.4 b): an HMAC-SM3 seal over each user's security columns.
 
 ``app_user.integrity`` holds ``HMAC-SM3(subkey("user-integrity"), canonical JSON of username, role, region_scope,
-active, password_hash, totp_secret)``. Every write through the ORM reseals the row (mapper events below), so the
-application's own changes (role change, disable, new password, enrolment) keep it valid, while a change made
+active, password_hash, totp_secret, clearance)`` (``clearance`` enters the sealed text only when it differs
+from the column default 1, so rows sealed before the column existed stay valid, while any change of the clearance
+still changes the text). Every write through the ORM reseals the row (mapper events below), so the application's
+own changes (role change, disable, new password, enrolment) keep it valid, while a change made
 directly in the database (someone grants themselves ``admin`` with SQL) leaves a row whose seal does not match.
 ``accounts.authenticate`` and ``sessions.resolve`` check the seal and refuse the user, with an audit row.
 
@@ -24,13 +26,17 @@ from sqlalchemy.orm.attributes import flag_modified
 from xinlian.crypto.keys import subkey
 from xinlian.store.tables.auth import User, UserSession
 
-SEALED = ("username", "role", "region_scope", "active", "password_hash", "totp_secret")
+SEALED = ("username", "role", "region_scope", "active", "password_hash", "totp_secret", "clearance")
+_CLEARANCE_DEFAULT = 1  # app_user.clearance's default: left out of the sealed text (see the module text)
 _RESEAL = "_xl_reseal"  # instance flag set by ``reseal``: renew the seal even if the old one did not match
 
 
 def _seal(values: dict) -> str:
     body = {k: values.get(k) for k in SEALED}
     body["active"] = bool(body["active"])
+    clearance = body.pop("clearance")
+    if clearance is not None and int(clearance) != _CLEARANCE_DEFAULT:
+        body["clearance"] = int(clearance)
     data = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     from xinlian.crypto import get_provider
 
@@ -67,7 +73,7 @@ def _loaded_values(user: User) -> dict:
 def seal_new(user: User) -> None:
     """Mapper event (before insert), registered by ``store.tables.auth`` so that no insert path can miss it."""
     # column defaults are applied by the INSERT itself, after this event: apply the sealed ones now
-    for key in ("role", "active"):
+    for key in ("role", "active", "clearance"):
         if getattr(user, key) is None:
             setattr(user, key, User.__table__.c[key].default.arg)
     user.integrity = expected(user)

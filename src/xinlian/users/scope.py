@@ -22,19 +22,86 @@ The rule, in one place (every route that lists or opens an object calls it):
 
 Functions take the scope *prefix* (``prefix_of(user.region_scope)``; None = no restriction) so the routes compute
 it once per request.
+
+**Security labels** (安全标记, 等保 level 3 访问控制 f–g): at ``security_level`` 3 each firm carries
+``enterprise.security_label`` (0 公开 public, 1 内部 internal, 2 敏感 sensitive) and each user a ``clearance`` on the
+same scale. A firm is visible only when ``security_label <= clearance``, *in addition to* the region rule, and for
+candidates too (the label is about the firm's data, not its district). Work records follow their firms as above: a
+record naming a firm above the user's clearance is hidden (a record naming no firm stays visible to an unscoped
+user). At level 2 labels are ignored. The routes pass a ``Limit`` (region prefix and clearance) instead of the bare
+prefix when labels apply (``web.access.scope_prefix``); every function here takes either, and None still means no
+restriction at all. Refusals answer 404 exactly like a region refusal.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, Union
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from xinlian.store.tables.registry import Enterprise
 
 _CODE = re.compile(r"^\d{2,6}$")
+
+LABELS = {0: "公开", 1: "内部", 2: "敏感"}  # security_label / clearance levels (no 涉密 level: see docs/security.md)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """What a user may see at security level 3: a region prefix (None: any region) and a clearance."""
+
+    prefix: str | None
+    clearance: int
+
+
+Restriction = Union[str, Limit, None]  # a bare region prefix, a Limit, or None (no restriction)
+
+
+def limit_for(region_scope: str | None, clearance: int | None, level: int) -> Restriction:
+    """The restriction of a user: the bare region prefix at level 2 (labels ignored), a ``Limit`` at level 3.
+    ValueError for a malformed region scope (the caller decides to deny)."""
+    prefix = prefix_of(region_scope)
+    if level < 3:
+        return prefix
+    return Limit(prefix, 0 if clearance is None else int(clearance))
+
+
+def region_part(limit: Restriction) -> str | None:
+    """The region prefix of a restriction (None: any region)."""
+    return limit.prefix if isinstance(limit, Limit) else limit
+
+
+def clearance_of(limit: Restriction) -> int | None:
+    """The clearance of a restriction (None: labels not enforced)."""
+    return limit.clearance if isinstance(limit, Limit) else None
+
+
+def label_visible(limit: Restriction, label: int | None) -> bool:
+    """True when a firm labelled ``label`` may be seen under ``limit`` (always True without labels)."""
+    clearance = clearance_of(limit)
+    return clearance is None or (label or 0) <= clearance
+
+
+def hidden_firm_names(session: Session, limit: Restriction) -> list[str]:
+    """Names (and aliases of three characters or more) of the firms above ``limit``'s clearance: what a document
+    built for the whole region, like the briefing, must not name to this user. Empty without labels."""
+    from xinlian.store.tables.registry import EnterpriseAlias
+
+    clearance = clearance_of(limit)
+    if clearance is None:
+        return []
+    above = select(Enterprise.id).where(Enterprise.security_label > clearance)
+    names = set(session.scalars(select(Enterprise.name).where(Enterprise.id.in_(above))))
+    names |= {a for a in session.scalars(select(EnterpriseAlias.alias).where(
+        EnterpriseAlias.enterprise_id.in_(above))) if a and len(a) >= 3}
+    return sorted(names)
+
+
+def _label_clause(clearance: int):
+    return Enterprise.security_label <= clearance
 
 
 def normalise(scope: str | None) -> str | None:
@@ -57,8 +124,9 @@ def prefix_of(scope: str | None) -> str | None:
     return scope
 
 
-def covers(prefix: str | None, region_code: str | None) -> bool:
+def covers(prefix: Restriction, region_code: str | None) -> bool:
     """True when a region code lies in the scope (always True without a scope)."""
+    prefix = region_part(prefix)
     if prefix is None:
         return True
     return bool(region_code) and region_code.startswith(prefix)
@@ -70,36 +138,46 @@ def _region_range(prefix: str):
     return (Enterprise.region_code >= prefix) & (Enterprise.region_code < upper)
 
 
-def enterprise_clause(prefix: str | None):
+def enterprise_clause(limit: Restriction):
     """A WHERE clause on ``Enterprise`` for the firms a scoped user may see (None: no restriction)."""
-    if prefix is None:
-        return None
-    return or_(_region_range(prefix), Enterprise.status == "candidate")
+    prefix, clearance = region_part(limit), clearance_of(limit)
+    region = None if prefix is None else or_(_region_range(prefix), Enterprise.status == "candidate")
+    if clearance is None:
+        return region
+    return _label_clause(clearance) if region is None else and_(region, _label_clause(clearance))
 
 
-def enterprise_visible(prefix: str | None, e: Enterprise) -> bool:
-    return prefix is None or e.status == "candidate" or covers(prefix, e.region_code)
+def enterprise_visible(limit: Restriction, e: Enterprise) -> bool:
+    prefix = region_part(limit)
+    return (label_visible(limit, e.security_label)
+            and (prefix is None or e.status == "candidate" or covers(prefix, e.region_code)))
 
 
-def firms_in_scope(session: Session, prefix: str | None, ids: Iterable[int | None]) -> set[int]:
+def firms_in_scope(session: Session, limit: Restriction, ids: Iterable[int | None]) -> set[int]:
     """The ids among ``ids`` of firms whose region lies in the scope (by region code only, whatever their
-    status: the test for work records)."""
+    status: the test for work records) and whose label the user's clearance allows."""
     wanted = {i for i in ids if i is not None}
-    if prefix is None:
+    prefix, clearance = region_part(limit), clearance_of(limit)
+    if prefix is None and clearance is None:
         return wanted
+    conditions = ([] if prefix is None else [_region_range(prefix)]) + \
+        ([] if clearance is None else [_label_clause(clearance)])
     found: set[int] = set()
     chunk = sorted(wanted)
     for start in range(0, len(chunk), 5000):
         found.update(session.scalars(select(Enterprise.id).where(Enterprise.id.in_(chunk[start:start + 5000]),
-                                                                 _region_range(prefix))))
+                                                                 *conditions)))
     return found
 
 
-def record_visible(firm_ids: Iterable[int | None], in_scope: set[int], prefix: str | None) -> bool:
-    """A work record naming ``firm_ids`` is visible when it names at least one firm and all are in scope."""
-    if prefix is None:
+def record_visible(firm_ids: Iterable[int | None], in_scope: set[int], limit: Restriction) -> bool:
+    """A work record naming ``firm_ids`` is visible when it names at least one firm and all are in scope (without
+    a region scope, a record naming no firm is visible; the firms it names must still pass their labels)."""
+    if limit is None:
         return True
     named = {i for i in firm_ids if i is not None}
+    if region_part(limit) is None:
+        return named <= in_scope
     return bool(named) and named <= in_scope
 
 
@@ -217,6 +295,7 @@ def importer_prefixes(session: Session, usernames: Iterable[str | None]) -> dict
 def batch_visible(prefix: str | None, uploader_prefix: str | None, known: bool = True) -> bool:
     """A batch made by a user with ``uploader_prefix`` is visible to a user limited to ``prefix`` when the
     uploader was scoped too and inside that scope (``known`` False: the uploader is no account)."""
+    prefix = region_part(prefix)  # batches carry no firm: labels do not apply to them
     if prefix is None:
         return True
     return known and uploader_prefix is not None and uploader_prefix.startswith(prefix)
@@ -224,7 +303,7 @@ def batch_visible(prefix: str | None, uploader_prefix: str | None, known: bool =
 
 def filter_batches(session: Session, prefix: str | None, batches: list[dict]) -> list[dict]:
     """Batch dicts (with ``user``) a scoped user may see (see the rule above)."""
-    if prefix is None:
+    if region_part(prefix) is None:
         return batches
     owners = importer_prefixes(session, (b.get("user") for b in batches))
     return [b for b in batches if batch_visible(prefix, owners.get(b.get("user")), b.get("user") in owners)]
@@ -248,8 +327,10 @@ def filter_alerts(session: Session, prefix: str | None, items: list[dict] | None
     for a in items:
         if a.get("subject") == "demand":
             ok = a.get("subject_id") in shown
+        elif a.get("project_id") is None:
+            ok = region_part(prefix) is None  # names no record: only labels apply, and there is none to check
         else:
-            ok = a.get("project_id") is not None and a.get("project_id") in projects
+            ok = a.get("project_id") in projects
         if ok:
             out.append(a)
     return out

@@ -93,17 +93,20 @@ def iter_routes(app_or_router, prefix: str = ""):
 # --- object-level access (region scope) -------------------------------------------------------------------------
 
 
-def scope_prefix(ctx) -> str | None:
-    """The region prefix the logged-in user is limited to (``users.scope``), or None for no limit."""
-    from xinlian.users.scope import prefix_of
+def scope_prefix(ctx):
+    """What the logged-in user is limited to (``users.scope``): None for no limit, the region prefix at security
+    level 2, a ``users.scope.Limit`` (region prefix and clearance, for the security labels) at level 3."""
+    from xinlian.users.scope import Limit, limit_for
 
     user = getattr(ctx, "user", None)
     if user is None:
         return None
+    level = ctx.settings.security_level
+    clearance = getattr(user, "clearance", None)  # None at level 3: 0, the lowest (default deny)
     try:
-        return prefix_of(user.region_scope)
-    except ValueError:
-        return "~"  # a malformed stored scope covers no region code (default deny)
+        return limit_for(user.region_scope, clearance, level)
+    except ValueError:  # a malformed stored scope covers no region code (default deny)
+        return "~" if level < 3 else Limit("~", 0 if clearance is None else int(clearance))
 
 
 def out_of_scope(ctx, kind: str, obj_id) -> Exception:
@@ -111,6 +114,9 @@ def out_of_scope(ctx, kind: str, obj_id) -> Exception:
     exists in another region); the refusal is audited."""
     from xinlian.web.pages import WebError
 
-    ctx.audit("scope.denied", (kind, obj_id), "failure", detail=f"outside region scope {ctx.user.region_scope}")
+    detail = f"outside region scope {ctx.user.region_scope}"
+    if ctx.settings.security_level >= 3:
+        detail += f" or above clearance {getattr(ctx.user, 'clearance', None)}"
+    ctx.audit("scope.denied", (kind, obj_id), "failure", detail=detail)
     ctx.session.commit()
     return WebError(404, "not_found")

@@ -33,6 +33,8 @@ class User(Base):
     # GB/T 2260 code prefix the user may see (object-level access, issue 9); empty = the whole configured region
     region_scope: Mapped[str | None] = mapped_column(String(6), active_history=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, active_history=True)
+    # 安全标记 clearance (等保 level 3): the highest enterprise security_label the user may see (0 公开, 1 内部, 2 敏感)
+    clearance: Mapped[int] = mapped_column(Integer, default=1, server_default="1", active_history=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(Timestamp)
     password_changed_at: Mapped[datetime | None] = mapped_column(Timestamp, default=utcnow)
@@ -44,7 +46,7 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text, active_history=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    # HMAC-SM3 (hex) over username, role, region_scope, active, password_hash, totp_secret (密评 8.4 b)
+    # HMAC-SM3 (hex) over username, role, region_scope, active, password_hash, totp_secret, clearance (密评 8.4 b)
     integrity: Mapped[str | None] = mapped_column(String(64), active_history=True)
 
     # the sealed columns load their old value before a change (active_history), so the seal check in

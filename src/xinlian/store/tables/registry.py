@@ -38,6 +38,9 @@ class Enterprise(Base):
     # active: a registry record; candidate: a company first seen in the news, awaiting an analyst
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 安全标记 (等保 level 3, issue 9): 0 公开 public, 1 内部 internal, 2 敏感 sensitive; a user sees the firm only when
+    # their app_user.clearance is at least this (xinlian.users.scope; ignored at security_level 2)
+    security_label: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     source: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, server_default=func.current_timestamp())

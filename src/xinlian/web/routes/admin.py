@@ -21,7 +21,8 @@ AUDIT_PAGE = 100
 
 def user_row(u: User) -> dict:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-            "department": u.department, "region_scope": u.region_scope, "active": u.active,
+            "department": u.department, "region_scope": u.region_scope, "clearance": u.clearance,
+            "active": u.active,
             "locked_until": as_utc(u.locked_until), "failed_logins": u.failed_logins,
             "must_change_password": u.must_change_password, "last_login_at": as_utc(u.last_login_at),
             "created_at": as_utc(u.created_at)}

@@ -42,7 +42,7 @@ def batch_row(b: ImportBatch) -> dict:
 def imports(ctx: Ctx = Depends(get_ctx)):
     """The upload form and the latest import batches (for a scoped user: those made inside their scope)."""
     query = select(ImportBatch).order_by(ImportBatch.id.desc())
-    prefix = scope_prefix(ctx)
+    prefix = uscope.region_part(scope_prefix(ctx))  # batches name no firm: security labels do not apply
     if prefix is not None:  # object-level access: only batches whose uploader's scope lies inside the user's
         owners = uscope.importer_prefixes(ctx.session, ctx.session.scalars(select(ImportBatch.user).distinct()))
         mine = [u for u, p in owners.items() if uscope.batch_visible(prefix, p)]

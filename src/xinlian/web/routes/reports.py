@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from xinlian.report.period import PeriodError
 from xinlian.report.render import FORMATS, render_briefing
+from xinlian.users.scope import hidden_firm_names
 from xinlian.web.access import out_of_scope, scope_prefix
 from xinlian.web.pages import Ctx, WebError, get_ctx, page
 from xinlian.web.security import rate_limit
@@ -28,7 +29,9 @@ def briefing_region(ctx: Ctx) -> str | None:
     """The region a user's briefing covers: the deployment's region, or the user's narrower region scope; None
     when the scope and the deployment's region do not meet (object-level access, ``users.scope``)."""
     region = ctx.settings.region
-    prefix = scope_prefix(ctx)
+    from xinlian.users.scope import region_part
+
+    prefix = region_part(scope_prefix(ctx))  # the region part only: a briefing is placed by region
     if prefix is None or region_prefix(region).startswith(prefix):
         return region  # no scope, or one that covers the whole deployment region
     if prefix.startswith(region_prefix(region)):
@@ -52,13 +55,14 @@ def briefing(period: str = Query(..., max_length=20), fmt: str = Query("docx", p
     if region is None:
         raise out_of_scope(ctx, "briefing", f"{ctx.settings.chain}/{ctx.settings.region}/{period}")
     masked = not ctx.can("sensitive")  # field-level access: the download hides what the pages hide
+    hidden = hidden_firm_names(ctx.session, scope_prefix(ctx))  # security labels above the user's clearance
     try:
         data, media_type, filename = render_briefing(ctx.session, ctx.settings.chain, region, period, fmt,
-                                                     issuer=None, masked=masked)
+                                                     issuer=None, masked=masked, hidden_firms=hidden)
     except PeriodError as exc:
         raise WebError(400, "refused", str(exc)) from None
     ctx.audit("report.export", ("briefing", f"{ctx.settings.chain}/{region}/{period}"),
-              after={"format": fmt, "bytes": len(data), "masked": masked})
+              after={"format": fmt, "bytes": len(data), "masked": masked, "firms_hidden": len(hidden)})
     ctx.commit()
     ascii_name = filename.encode("ascii", "ignore").decode() or f"briefing.{fmt}"
     return Response(data, media_type=media_type, headers={
