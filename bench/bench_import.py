@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,7 @@ def generate(path: Path, n: int) -> None:
 
 
 def child(kind: str, url: str, path: str) -> None:
-    os.environ["XINLIAN_HOME"] = tempfile.mkdtemp(prefix="xl-bench-home-")
+    os.environ["XINLIAN_HOME"] = tempfile.mkdtemp(prefix=f"home-{kind}-", dir=Path(path).parent)
     from xinlian.store.db import open_db
 
     db = open_db(url)
@@ -102,6 +103,13 @@ def main() -> None:
         return
     n = size_of(args)
     work = Path(tempfile.mkdtemp(prefix="xl-bench-import-"))
+    try:
+        _measure(work, n)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # a full run leaves over 1 GB of sheet and databases
+
+
+def _measure(work: Path, n: int) -> None:
     sheet = work / "enterprises.csv"
     generate(sheet, n)
     for backend in ("sqlite", "postgres"):

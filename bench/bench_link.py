@@ -88,7 +88,7 @@ def mentions(n: int, count: int = MENTIONS) -> list[tuple[str, int, str]]:
 
 
 def child(kind: str, path: str, n: int) -> None:
-    os.environ["XINLIAN_HOME"] = tempfile.mkdtemp(prefix="xl-bench-home-")
+    os.environ["XINLIAN_HOME"] = tempfile.mkdtemp(prefix=f"home-{kind}-", dir=Path(path).parent)
     from xinlian.store.db import open_db
 
     db = open_db(f"sqlite:///{path}", upgrade=False)

@@ -166,3 +166,24 @@ def test_level3_briefing_download_is_built_without_firms_above_the_clearance(lab
     with labelled.db.session() as s:
         exports = {r.username: r.after["firms_hidden"] for r in s.query(AuditLog).filter_by(action="report.export")}
     assert exports["low"] >= 1 and exports["mid"] == 0  # the firm's name (and its longer aliases) for 'low' only
+
+
+def test_security_admin_sets_a_clearance_on_the_users_page(labelled):
+    from xinlian.store.tables.auth import AuditLog, User
+
+    env = _env(labelled.db, labelled.ids, 3)
+    with labelled.db.session() as s:
+        low_id = s.query(User).filter_by(username="low").one().id
+    sec, low = env.client("sec_admin"), env.client("low")
+    page = sec.get("/admin/users")
+    assert page.status_code == 200 and 'name="clearance"' in page.text and "内部" in page.text
+    assert FIRM not in _names(low)
+    assert env.post(env.client("analyst"), f"/admin/users/{low_id}/clearance", {"clearance": "1"}).status_code == 403
+    assert env.post(sec, f"/admin/users/{low_id}/clearance", {"clearance": "3"}).status_code == 422  # no 涉密
+    r = env.post(sec, f"/admin/users/{low_id}/clearance", {"clearance": "1"})
+    assert r.status_code == 303
+    assert FIRM in _names(env.client("low"))  # a fresh login: the seal was renewed with the new clearance
+    with labelled.db.session() as s:
+        row = s.query(AuditLog).filter_by(action="user.clearance", username="sec_admin").one()
+        assert (row.before["clearance"], row.after["clearance"]) == (0, 1)
+    assert 'name="clearance"' not in _env(labelled.db, labelled.ids, 2).client("sec_admin").get("/admin/users").text

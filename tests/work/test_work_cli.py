@@ -127,3 +127,17 @@ def test_every_list_has_json(db):
     for verb in (["project", "list"], ["visit", "list"], ["demand", "list"], ["policy", "list"],
                  ["institution", "list"], ["alerts"], ["project", "problem", "list"]):
         assert js(*verb) == [], verb
+
+
+def test_a_cli_write_is_announced_to_web_workers_and_a_read_is_not(db):
+    from xinlian.store.changes import current_generation
+
+    with db.session() as s:
+        make_enterprise(s, "样例宣告集团有限公司")
+    p = js("project", "add", "样例宣告项目", "--investor", "样例宣告集团", "--user", "甲")
+    after_add = current_generation()
+    assert after_add is not None
+    js("project", "list")
+    assert current_generation() == after_add  # reading writes nothing, announces nothing
+    js("project", "move", str(p["id"]), "接洽", "--user", "乙")
+    assert current_generation() not in (None, after_add)

@@ -63,6 +63,31 @@ def acting_user(user: str | None) -> str:
 
 
 def open_database():
+    """The configured database, for a CLI verb. A verb's committed ORM writes (a project moved, a demand closed)
+    are announced to a running web app (``store.changes``), so its workers do not show older data for up to their
+    cache time; imports announce themselves. The web app does not use this function: it marks its own writes."""
     from xinlian.store.db import open_db
 
-    return open_db()
+    db = open_db()
+    _announce_writes(db.factory)
+    return db
+
+
+def _announce_writes(factory) -> None:
+    """After a commit of a session from ``factory`` that flushed anything: ``announce_change()``."""
+    from sqlalchemy import event
+
+    from xinlian.store.changes import announce_change
+
+    @event.listens_for(factory, "after_flush")
+    def _wrote(session, flush_context):
+        session.info["xinlian_wrote"] = True
+
+    @event.listens_for(factory, "after_commit")
+    def _committed(session):
+        if session.info.pop("xinlian_wrote", False):
+            announce_change()
+
+    @event.listens_for(factory, "after_rollback")
+    def _rolled_back(session):
+        session.info.pop("xinlian_wrote", None)

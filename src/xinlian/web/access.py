@@ -65,6 +65,7 @@ ROUTE_ROLES: dict[tuple[str, str], str] = {
     **_page("/admin/users", "users"),
     ("/admin/users", "POST"): "users",
     ("/admin/users/{uid:int}/role", "POST"): "users",
+    ("/admin/users/{uid:int}/clearance", "POST"): "users",
     ("/admin/users/{uid:int}/disable", "POST"): "users",
     ("/admin/users/{uid:int}/enable", "POST"): "users",
     ("/admin/users/{uid:int}/unlock", "POST"): "users",

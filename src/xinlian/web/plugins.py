@@ -50,7 +50,7 @@ def diagnosis(session: Session, chain_id: str, region: str, as_of: date | None =
         return _compute_diagnosis(session, chain_id, region, as_of)
     return cache.cached(cache.key_for(session, "diagnosis", chain_id, region, as_of),
                         lambda s: _compute_diagnosis(s, chain_id, region, as_of), session=session, db=db,
-                        stale_after_write=True)
+                        stale_after_write=True, ttl=cache.SLOW_TTL_S)
 
 
 def verdicts_by_node(diag: dict | None) -> dict[str, dict]:
@@ -59,63 +59,105 @@ def verdicts_by_node(diag: dict | None) -> dict[str, dict]:
     return {n["id"]: n for n in diag.get("nodes", [])}
 
 
-def project_funnel(session: Session) -> list[dict] | None:
-    """Active projects counted by stage, in pipeline order (None before work tracking exists)."""
-    try:
-        from sqlalchemy import func, select
+def _through_cache(session: Session, name: str, compute, *parts, cached: bool, db) -> Any:
+    """``compute(session)`` directly, or through ``web.cache`` under ``name`` (plain data, so a cached value is
+    returned as is, never rebuilt per request). ``compute`` raises on failure: nothing is cached then, and the
+    caller treats the library as absent for this request."""
+    if not cached:
+        return compute(session)
+    return cache.cached(cache.key_for(session, name, *parts), compute, session=session, db=db)
 
-        from xinlian.store.tables.work import Project
-        from xinlian.work import stages as st
+
+def _funnel_counts(session: Session) -> list[dict]:
+    from sqlalchemy import func, select
+
+    from xinlian.store.tables.work import Project
+    from xinlian.work import stages as st
+
+    rules = st.rules()
+    counts = dict(session.execute(select(Project.stage, func.count()).group_by(Project.stage)).all())
+    return [{"stage": sid, "name": rules.name(sid), "count": counts.get(sid, 0)} for sid in rules.all_ids()]
+
+
+def project_funnel(session: Session, *, cached: bool = False, db=None) -> list[dict] | None:
+    """Active projects counted by stage, in pipeline order (None before work tracking exists). With ``cached``
+    the counts come through ``web.cache`` (computed again after any announced write)."""
+    try:
+        import xinlian.store.tables.work  # noqa: F401
+        import xinlian.work.stages  # noqa: F401
     except ImportError:
         return None
     try:
-        rules = st.rules()
-        counts = dict(session.execute(select(Project.stage, func.count()).group_by(Project.stage)).all())
-        return [{"stage": sid, "name": rules.name(sid), "count": counts.get(sid, 0)} for sid in rules.all_ids()]
+        return [dict(row) for row in _through_cache(session, "funnel", _funnel_counts, cached=cached, db=db)]
     except Exception:
         log.exception("project funnel failed")
         return None
 
 
-def recent_events(session: Session, limit: int = 10) -> list[dict] | None:
-    """The newest articles with their events when the extraction stored them (None before news exists)."""
-    try:
-        from sqlalchemy import select
+def _newest_articles(session: Session, limit: int) -> list[dict]:
+    from sqlalchemy import select
 
-        from xinlian.store.tables.news import Article
+    from xinlian.store.tables.news import Article
+
+    rows = session.execute(select(Article.id, Article.title, Article.published_date, Article.outlet)
+                           .order_by(Article.published_date.desc().nulls_last(), Article.id.desc())
+                           .limit(limit)).all()
+    return [{"article_id": r.id, "title": r.title, "date": r.published_date, "outlet": r.outlet} for r in rows]
+
+
+def recent_events(session: Session, limit: int = 10, *, cached: bool = False, db=None) -> list[dict] | None:
+    """The newest articles with their events when the extraction stored them (None before news exists). With
+    ``cached`` the list comes through ``web.cache`` (computed again after any announced write, e.g. a page import)."""
+    try:
+        import xinlian.store.tables.news  # noqa: F401
     except ImportError:
         return None
     try:
-        rows = session.execute(select(Article.id, Article.title, Article.published_date, Article.outlet)
-                               .order_by(Article.published_date.desc().nulls_last(), Article.id.desc())
-                               .limit(limit)).all()
-        return [{"article_id": r.id, "title": r.title, "date": r.published_date, "outlet": r.outlet} for r in rows]
+        return [dict(row) for row in _through_cache(session, "recent_events", lambda s: _newest_articles(s, limit),
+                                                     limit, cached=cached, db=db)]
     except Exception:
         log.exception("recent events failed")
         return None
 
 
-def overdue_for(session: Session, user) -> list[dict] | None:
-    """Overdue items (milestones, problems, follow-ups) for this user (None before work alerts exist)."""
+def _alert_dicts(session: Session) -> list[dict]:
+    """Every alert due today as plain dicts, with the page's ``text``, ``due`` and ``url`` added."""
+    from xinlian.work.alerts import alerts
+
+    out = []
+    for a in alerts(session):
+        d = a.to_dict() if hasattr(a, "to_dict") else dict(a)
+        d["text"] = f"{d.get('kind_name', '')}：{d.get('title', '')} — {d.get('message', '')}"
+        d["due"] = d.get("since")
+        if d.get("project_id"):
+            d["url"] = f"/projects/{d['project_id']}"
+        out.append(d)
+    return out
+
+
+def overdue_for(session: Session, user, *, cached: bool = False, db=None) -> list[dict] | None:
+    """Overdue items (milestones, problems, follow-ups) for this user (None before work alerts exist).
+
+    The alerts are computed once for everybody (with ``cached``: once per day and announced write, through
+    ``web.cache``) and then picked by the user's names; the caller applies the user's scope (``filter_alerts``).
+    """
     try:
-        from xinlian.work.alerts import alerts
+        import xinlian.work.alerts  # noqa: F401
+        from xinlian.work.common import local_date, now_utc
     except ImportError:
         return None
     if user is None:
         return []
     try:
-        seen: dict[tuple, dict] = {}
         names = {n.strip() for n in (user.username, user.display_name, user.department) if n and n.strip()}
-        if names:  # ``alerts_for`` for each of the user's names, with the alerts computed once, not once a name
-            for a in alerts(session):
-                if not names & {a.department, a.owner, a.official}:
-                    continue
-                d = a.to_dict() if hasattr(a, "to_dict") else dict(a)
-                d["text"] = f"{d.get('kind_name', '')}：{d.get('title', '')} — {d.get('message', '')}"
-                d["due"] = d.get("since")
-                if d.get("project_id"):
-                    d["url"] = f"/projects/{d['project_id']}"
-                seen[(d.get("subject"), d.get("subject_id"), d.get("kind"))] = d
+        if not names:
+            return []
+        # the day is in the key: an alert falls due at midnight (Beijing), not when the cache next expires
+        every = _through_cache(session, "alerts", _alert_dicts, local_date(now_utc()), cached=cached, db=db)
+        seen: dict[tuple, dict] = {}
+        for d in every:
+            if names & {d.get("department"), d.get("owner"), d.get("official")}:
+                seen[(d.get("subject"), d.get("subject_id"), d.get("kind"))] = dict(d)
         return sorted(seen.values(), key=lambda d: -(d.get("days") or 0))
     except Exception:
         log.exception("alerts failed")

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from xinlian.store.tables.auth import AuditLog, User
 from xinlian.users import accounts
 from xinlian.users.accounts import AccountError, as_utc
+from xinlian.users.labels import set_clearance
 from xinlian.users.roles import ROLES, check_role
+from xinlian.users.scope import LABELS
 from xinlian.web.pages import Ctx, WebError, get_ctx, page, render
 
 router = APIRouter(tags=["admin"])
@@ -30,7 +32,9 @@ def user_row(u: User) -> dict:
 
 def users_data(ctx: Ctx) -> dict:
     users = ctx.session.scalars(select(User).order_by(User.username)).all()
-    return {"users": [user_row(u) for u in users], "roles": [r for r in ROLES if _assignable(r)]}
+    labels = [{"level": k, "name": v} for k, v in sorted(LABELS.items())]
+    return {"users": [user_row(u) for u in users], "roles": [r for r in ROLES if _assignable(r)],
+            "clearances": labels if ctx.settings.security_level >= 3 else []}  # labels count at level 3 only
 
 
 def _assignable(role: str) -> bool:
@@ -89,6 +93,13 @@ def user_create(username: str = Form(..., max_length=64), password: str = Form(.
 def user_role(uid: int, role: str = Form(..., max_length=32), ctx: Ctx = Depends(get_ctx)):
     u = _user(ctx, uid)
     return _done(ctx, lambda: accounts.set_role(ctx.session, u, role, actor=ctx.user, ip=ctx.ip))
+
+
+@router.post("/admin/users/{uid:int}/clearance", summary="设置密级 set a user's clearance (form: clearance 0 公开, "
+             "1 内部, 2 敏感; security labels, level 3)")
+def user_clearance(uid: int, clearance: int = Form(..., ge=0, le=2), ctx: Ctx = Depends(get_ctx)):
+    u = _user(ctx, uid)
+    return _done(ctx, lambda: set_clearance(ctx.session, u, clearance, actor=ctx.user, ip=ctx.ip))
 
 
 @router.post("/admin/users/{uid:int}/disable", summary="停用用户 disable a user (ends their sessions)")

@@ -58,8 +58,11 @@ def dashboard(ctx: Ctx = Depends(get_ctx)):
         "headline": headline(ctx, figs),
         "verdict_counts": verdict_counts if diag else None,
         "map": chain_map(chain, figs["per_node"], verdicts),
-        "funnel": plugins.project_funnel(ctx.session),
-        "events": plugins.recent_events(ctx.session, limit=10),
-        # object-level access: a scoped user sees only alerts of projects and demands in their scope
-        "overdue": filter_alerts(ctx.session, scope_prefix(ctx), plugins.overdue_for(ctx.session, ctx.user)),
+        # the lists below come from the page cache (plain data; computed again after any announced write)
+        "funnel": plugins.project_funnel(ctx.session, cached=True, db=ctx.web.db),
+        "events": plugins.recent_events(ctx.session, limit=10, cached=True, db=ctx.web.db),
+        # object-level access: a scoped user sees only alerts of projects and demands in their scope (checked on
+        # every request, after the cache: the cached alerts are everybody's)
+        "overdue": filter_alerts(ctx.session, scope_prefix(ctx),
+                                 plugins.overdue_for(ctx.session, ctx.user, cached=True, db=ctx.web.db)),
     }
