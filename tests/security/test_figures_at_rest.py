@@ -37,14 +37,6 @@ def set_level(monkeypatch, level: int) -> None:
 
 
 @pytest.fixture
-def key_file(tmp_path, monkeypatch) -> Path:
-    path = generate_key_file(tmp_path / "keys" / "field.key", get_provider("software"))
-    monkeypatch.setenv("XINLIAN_FIELD_KEY_FILE", str(path))
-    reset_settings()
-    return path
-
-
-@pytest.fixture
 def level3(key_file, monkeypatch) -> Path:
     set_level(monkeypatch, 3)
     return key_file

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from xinlian.crypto import CryptoError, get_provider
-from xinlian.crypto.fields import generate_key_file
+from xinlian.crypto import CryptoError
 from xinlian.registry import sensitive
 from xinlian.registry.importer import ImportOptions, import_enterprises
 from xinlian.settings import get_settings, reset_settings
@@ -22,14 +21,6 @@ TAX = 918273645  # distinctive: cannot turn up by chance
 BAD_TAX = "73x5519"  # an unreadable tax cell, kept as a problem
 NAME = "雁栖原档示例科技有限公司"
 HEADER = ["企业名称", "所属区县", "产业链环节", "产值(万元)", "税收(元)", "从业人员"]
-
-
-@pytest.fixture
-def key_file(tmp_path, monkeypatch) -> Path:
-    path = generate_key_file(tmp_path / "keys" / "field.key", get_provider("software"))
-    monkeypatch.setenv("XINLIAN_FIELD_KEY_FILE", str(path))
-    reset_settings()
-    return path
 
 
 def set_level(monkeypatch, level: int) -> None:
