@@ -20,6 +20,14 @@ class NotFound(WorkError):
     pass
 
 
+def get_or_missing(s: Session, model, ident: int, what: str):
+    """The row of ``model`` with id ``ident``; ``NotFound`` ("项目 7 不存在") when there is none."""
+    row = s.get(model, ident)
+    if row is None:
+        raise NotFound(f"{what} {ident} 不存在")
+    return row
+
+
 @contextmanager
 def session_of(db) -> Iterator[Session]:
     """Use ``db`` when it is a Session already (the caller owns the transaction), else open one unit of work."""

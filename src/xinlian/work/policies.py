@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from xinlian.store.tables.registry import Enterprise
 from xinlian.store.tables.work import Policy
-from xinlian.work.common import NotFound, WorkError, as_aware, session_of
+from xinlian.work.common import NotFound, WorkError, as_aware, get_or_missing, session_of
 from xinlian.work.rules import criteria_vocabulary
 
 OPS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -340,9 +340,7 @@ def eligible_enterprises(db, policy_id: int, on: date | None = None, *, include_
     """
     on = on or date.today()
     with session_of(db) as s:
-        p = s.get(Policy, policy_id)
-        if p is None:
-            raise NotFound(f"政策 {policy_id} 不存在")
+        p = get_or_missing(s, Policy, policy_id, "政策")
         out = []
         for e in _load_enterprises(s):
             v = evaluate(p, e, on)

@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from xinlian.store.tables.work import Project, ProjectMove, ProjectProblem
 from xinlian.work import stages as st
-from xinlian.work.common import (NotFound, WorkError, as_aware, enterprise_names, local_date, now_utc, session_of,
-                                 show_time)
+from xinlian.work.common import (NotFound, WorkError, as_aware, enterprise_names, get_or_missing, local_date, now_utc,
+                                 session_of, show_time)
 from xinlian.work.rules import categories
 
 STAGE_DATES = {"signed": "signed_on", "registered": "registered_on", "construction": "started_on",
@@ -177,9 +177,7 @@ def update_project(db, project_id: int, changes: dict, expected_version: int, us
     """
     at = now_utc(when)
     with session_of(db) as s:
-        p = s.get(Project, project_id)
-        if p is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+        p = get_or_missing(s, Project, project_id, "项目")
         if "stage" in changes:
             raise WorkError("阶段不能直接修改，请用「推进阶段」(xinlian project move)，以便记录原因和历史")
         _check_fields(s, {**changes, "chain": changes.get("chain", p.chain)})
@@ -216,9 +214,7 @@ def move(db, project_id: int, to_stage: str, user: str | None, reason: str | Non
     at = now_utc(when)
     reason = (reason or "").strip() or None
     with session_of(db) as s:
-        p = s.get(Project, project_id)
-        if p is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+        p = get_or_missing(s, Project, project_id, "项目")
         expected = p.version if expected_version is None else expected_version
         if p.version != expected:
             raise _conflict(s, project_id, expected, {"stage": dst, "reason": reason})
@@ -295,9 +291,7 @@ def project_dict(s, p: Project, *, with_history: bool = False, investor_name: st
 def get_project(db, project_id: int) -> dict:
     """One project with its history and problems."""
     with session_of(db) as s:
-        p = s.get(Project, project_id)
-        if p is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+        p = get_or_missing(s, Project, project_id, "项目")
         return project_dict(s, p, with_history=True)
 
 
@@ -348,9 +342,7 @@ def add_problem(db, project_id: int, *, category: str, description: str, owner: 
     if not (description or "").strip():
         raise WorkError("问题描述不能为空")
     with session_of(db) as s:
-        p = s.get(Project, project_id)
-        if p is None:
-            raise NotFound(f"项目 {project_id} 不存在")
+        p = get_or_missing(s, Project, project_id, "项目")
         at_stage = st.rules().resolve(stage) if stage else (p.held_from if p.stage in st.rules().holds and
                                                              p.held_from else p.stage)
         x = ProjectProblem(project_id=project_id, stage=at_stage, category=cat, description=description.strip(),
@@ -367,9 +359,7 @@ def close_problem(db, problem_id: int, *, resolution: str, user: str | None = No
     if not (resolution or "").strip():
         raise WorkError("关闭问题须填写解决情况")
     with session_of(db) as s:
-        x = s.get(ProjectProblem, problem_id)
-        if x is None:
-            raise NotFound(f"问题 {problem_id} 不存在")
+        x = get_or_missing(s, ProjectProblem, problem_id, "问题")
         if x.status == "closed":
             raise WorkError(f"问题 {problem_id} 已于 {show_time(x.closed_at)} 关闭")
         x.status, x.resolution, x.closed_by, x.closed_at = "closed", resolution.strip(), user, now_utc(when)

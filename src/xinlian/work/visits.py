@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 
 from xinlian.store.tables.work import Demand, Visit, VisitEnterprise
-from xinlian.work.common import (NotFound, WorkError, as_aware, enterprise_names, match_enterprise, now_utc,
+from xinlian.work.common import (WorkError, as_aware, enterprise_names, get_or_missing, match_enterprise, now_utc,
                                  session_of, show_time)
 from xinlian.work.rules import categories
 
@@ -168,9 +168,7 @@ def draft_from_event(db, article_id: int | None, event: dict, *, user: str | Non
 def confirm_visit(db, visit_id: int, user: str, when: datetime | None = None) -> dict:
     """An analyst confirms a draft visit (who and when are kept)."""
     with session_of(db) as s:
-        v = s.get(Visit, visit_id)
-        if v is None:
-            raise NotFound(f"走访 {visit_id} 不存在")
+        v = get_or_missing(s, Visit, visit_id, "走访")
         if v.status == "confirmed":
             raise WorkError(f"走访 {visit_id} 已由 {v.confirmed_by or '他人'} 于 {show_time(v.confirmed_at)} 确认")
         v.status, v.confirmed_by, v.confirmed_at = "confirmed", user, now_utc(when)
@@ -195,9 +193,7 @@ def visit_dict(s, v: Visit, *, with_demands: bool = False) -> dict:
 
 def get_visit(db, visit_id: int) -> dict:
     with session_of(db) as s:
-        v = s.get(Visit, visit_id)
-        if v is None:
-            raise NotFound(f"走访 {visit_id} 不存在")
+        v = get_or_missing(s, Visit, visit_id, "走访")
         return visit_dict(s, v, with_demands=True)
 
 
@@ -266,9 +262,7 @@ def add_demand(db, *, description: str, category: str, enterprise: int | str | N
                 raise WorkError(f"企业库中找不到企业 {enterprise!r}")
         v = None
         if visit_id is not None:
-            v = s.get(Visit, visit_id)
-            if v is None:
-                raise NotFound(f"走访 {visit_id} 不存在")
+            v = get_or_missing(s, Visit, visit_id, "走访")
             linked = [ve.enterprise_id for ve in v.enterprises if ve.enterprise_id]
             if eid is None and len(linked) == 1:
                 eid = linked[0]
@@ -292,9 +286,7 @@ def update_demand(db, demand_id: int, *, status: str | None = None, response: st
     if set(fields) - allowed:
         raise WorkError(f"不能修改的字段: {sorted(set(fields) - allowed)}")
     with session_of(db) as s:
-        d = s.get(Demand, demand_id)
-        if d is None:
-            raise NotFound(f"诉求 {demand_id} 不存在")
+        d = get_or_missing(s, Demand, demand_id, "诉求")
         if "category" in fields:
             fields["category"] = cats.resolve("demand", fields["category"])
         for k, v in fields.items():
