@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -34,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from common import emit, parser, peak_rss_mb, pg_server, size_of  # noqa: E402
+from common import emit, parser, peak_rss_mb, pg_server, scratch_dir, size_of  # noqa: E402
 
 CHAIN_ID = "benchchain"
 LOCAL = "320412"
@@ -343,13 +342,8 @@ def time_duckdb(con, statements, repeat: int) -> float:
 
 
 def main() -> None:
-    import shutil
-
-    tmp = Path(tempfile.mkdtemp(prefix="xinlian-bench-diag-"))
-    try:
+    with scratch_dir("xinlian-bench-diag-") as tmp:
         run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file of a full run is over 1 GB
 
 
 def run(tmp: Path) -> None:

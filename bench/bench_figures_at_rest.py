@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from common import emit, parser, size_of  # noqa: E402
+from common import emit, parser, scratch_dir, size_of  # noqa: E402
 
 
 def set_level(level: int, key: Path) -> None:
@@ -153,11 +152,8 @@ def run(tmp: Path) -> None:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="xinlian-bench-l3-"))
-    try:
+    with scratch_dir("xinlian-bench-l3-") as tmp:
         run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import emit, parser, pg_server, peak_rss_mb, size_of  # noqa: E402
+from common import emit, parser, pg_server, peak_rss_mb, scratch_dir, size_of  # noqa: E402
 
 NODES = ["功率器件", "封装测试", "光学元件", "碳化硅衬底", "模拟芯片设计", "新能源与智能网联汽车"]
 
@@ -102,11 +101,8 @@ def main() -> None:
         child(*args.child)
         return
     n = size_of(args)
-    work = Path(tempfile.mkdtemp(prefix="xl-bench-import-"))
-    try:
+    with scratch_dir("xl-bench-import-") as work:
         _measure(work, n)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)  # a full run leaves over 1 GB of sheet and databases
 
 
 def _measure(work: Path, n: int) -> None:

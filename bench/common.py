@@ -1,13 +1,17 @@
-"""Shared by the benchmarks: JSON lines out (stdout and bench/results/latest.jsonl), sizes, a throwaway
-PostgreSQL server, peak memory of a child process."""
+"""Shared by the benchmarks: JSON lines out (stdout and bench/results/latest.jsonl), sizes, a scratch folder, a
+throwaway PostgreSQL server, peak memory of a child process."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import resource
+import shutil
 import sys
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.jsonl"
@@ -18,6 +22,16 @@ def parser(description: str, full: int, small: int) -> argparse.ArgumentParser:
     p.add_argument("--size", default="full", help=f"'full' ({full:,}), 'small' ({small:,}) or a number")
     p.set_defaults(_full=full, _small=small)
     return p
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary folder for a run's sheets and databases (a full run writes over 1 GB), removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def size_of(args) -> int:
