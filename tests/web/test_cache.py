@@ -7,13 +7,21 @@ import time
 from xinlian.web import cache
 
 
+class Counter:
+    """A ``compute`` for the cache that answers how many times it has been called."""
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def __call__(self, session) -> int:
+        self.calls.append(1)
+        return len(self.calls)
+
+
 def test_cached_values_and_writes(sqlite_db, monkeypatch):
     cache.clear()
-    calls = []
-
-    def compute(session):
-        calls.append(1)
-        return len(calls)
+    compute = Counter()
+    calls = compute.calls
 
     with sqlite_db.session() as s:
         key = cache.key_for(s, "probe")
@@ -55,11 +63,7 @@ def test_a_write_in_another_worker_reaches_this_one(sqlite_db):
     import sys
 
     cache.clear()
-    calls = []
-
-    def compute(session):
-        calls.append(1)
-        return len(calls)
+    compute = Counter()
 
     with sqlite_db.session() as s:
         key = cache.key_for(s, "probe-workers")
@@ -159,11 +163,7 @@ def test_a_slow_value_outlives_the_short_time_limit_but_not_a_write(sqlite_db, m
     """The diagnosis is kept for SLOW_TTL_S without a write (rebuilding it costs a second of CPU), yet an announced
     write still makes it computed again."""
     cache.clear()
-    calls = []
-
-    def compute(session):
-        calls.append(1)
-        return len(calls)
+    compute = Counter()
 
     monkeypatch.setattr(cache, "TTL_S", 0.0)  # every ordinary entry has expired at once
     with sqlite_db.session() as s:
