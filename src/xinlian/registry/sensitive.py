@@ -401,9 +401,11 @@ _DIGITS = re.compile(r"\d[\d,.，．]*")
 
 
 def figure_header(where: str | None) -> bool:
-    """True when an import problem's column (``"D（税收(元)）"`` from the registry importer, ``"D 预计年税收"``
+    """True when an import problem's column (``"D（税收(元)）"`` from the registry importer, ``"H 预计年产值(万元)"``
     from the work sheets) may hold a per-firm money figure: its header is a money column of the enterprise
-    lexicon, or a header no lexicon knows (a mapping file's alias may fill a money field: default deny)."""
+    lexicon, or a header no lexicon knows (a mapping file's alias may fill a money field: default deny). A
+    project's expected output and tax are known project columns, not per-firm figures, so their cells stay as
+    typed (docs/security.md, "Project expected figures")."""
     if not where:
         return False
     from xinlian.ingest.sheets import header_aliases, parse_header
