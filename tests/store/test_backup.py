@@ -49,8 +49,16 @@ def test_backup_while_writes_continue_is_consistent(sqlite_db, tmp_path):
     t = threading.Thread(target=writer)
     t.start()
     try:
-        time.sleep(0.2)
+        # Wait for real commits rather than a fixed sleep: on a loaded CI machine the writer may not have
+        # committed anything 0.2 s after it started (this once made the test fail with an empty backup).
+        deadline = time.monotonic() + 60
+        while written["n"] < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert written["n"] >= 5, "the writer thread committed nothing in 60 s"
         target = backup(db, tmp_path / "hot.db")
+        during = written["n"]
+        while written["n"] < during + 3 and time.monotonic() < deadline:  # writes go on after the copy
+            time.sleep(0.01)
     finally:
         stop.set()
         t.join()

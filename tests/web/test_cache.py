@@ -31,11 +31,10 @@ def test_cached_values_and_writes(sqlite_db, monkeypatch):
         assert cache.cached(key, compute, session=s, db=sqlite_db) == 2  # after a write: computed before shown
         cache.mark_stale()
         assert cache.cached(key, compute, session=s, db=sqlite_db, stale_after_write=True) == 2  # stale shown
-        deadline = time.time() + 5
-        while len(calls) < 3 and time.time() < deadline:
+        deadline = time.time() + 30
+        while (len(calls) < 3 or cache._refreshing) and time.time() < deadline:
             time.sleep(0.02)
-        assert len(calls) == 3  # ... while a thread computed the new value
-        time.sleep(0.05)
+        assert len(calls) == 3 and not cache._refreshing  # ... while a thread computed and stored the new value
         assert cache.cached(key, compute, session=s, db=sqlite_db) == 3
         monkeypatch.setattr(cache, "TTL_S", 0.0)
         assert cache.cached(key, compute, session=s) == 4  # expired, no db for a background refresh
