@@ -71,9 +71,13 @@ def child(kind: str, url: str, path: str) -> None:
     # to ours as if both peaks were at the same moment (an upper bound).
     import resource
 
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_mb = children.ru_maxrss / 1024
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU seconds of each process: on a shared machine they say more than the wall time does
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_rss_mb() + children_mb,
-                      "parse_process_mb": children_mb}))
+                      "parse_process_mb": children_mb, "cpu_s": me.ru_utime + me.ru_stime,
+                      "parse_process_cpu_s": children.ru_utime + children.ru_stime}))
 
 
 def _insert():
@@ -128,7 +132,9 @@ def _measure(work: Path, n: int) -> None:
         emit(f"import_{backend}", "rows/s", ours["rows"] / ours["seconds"], "plain executemany INSERT",
              anchor["rows"] / anchor["seconds"], rows=n, ours_peak_mb=round(ours["peak_mb"]),
              anchor_peak_mb=round(anchor["peak_mb"]), ours_seconds=round(ours["seconds"], 2),
-             ours_parse_process_mb=round(ours.get("parse_process_mb", 0)))
+             ours_parse_process_mb=round(ours.get("parse_process_mb", 0)), ours_cpu_s=round(ours["cpu_s"], 2),
+             ours_parse_process_cpu_s=round(ours["parse_process_cpu_s"], 2), anchor_cpu_s=round(anchor["cpu_s"], 2),
+             load_average=round(os.getloadavg()[0], 2))
 
 
 def argparse_hidden():

@@ -22,6 +22,30 @@ def test_search_terms():
     assert dialect.search_terms("半导体", for_query=True) == ["半导", "导体"]
 
 
+def test_search_every_single_character_and_mixed_queries(db):
+    docs = {1: "示例星衡微电子有限公司", 2: "示例润川封测(常州)有限公司 GaN", 3: "衡 SiC 外延", 4: "澎芯半導體"}
+    with db.session() as s:
+        dialect.index_documents(s, "t", list(docs.items()))
+    with db.session() as s:
+        for text in docs.values():  # first, middle and last characters of every run
+            for ch in set(text):
+                if "\u4e00" <= ch <= "\u9fff":
+                    expected = sorted(i for i, t in docs.items() if ch in t)
+                    assert dialect.search(s, "t", ch) == expected, ch
+                    hits = dialect.search_hits(s, "t", ch)
+                    assert sorted(s.scalars(select(hits.c.doc_id)).all()) == expected, ch
+        assert dialect.search(s, "t", "衡") == [1, 3]
+        assert dialect.search(s, "t", "司") == [1, 2]
+        assert dialect.search(s, "t", "衡 sic") == [3]
+        assert dialect.search(s, "t", "GaN 测") == [2]
+        assert dialect.search(s, "t", "测GaN") == [2]
+        assert dialect.search(s, "t", "外 衡") == [3]
+        assert dialect.search(s, "t", "星 sic") == []
+        assert dialect.search(s, "t", "常州") == [2]
+        assert dialect.search(s, "t", "體") == [4]
+        assert dialect.search(s, "other", "衡") == []
+
+
 def test_search_one_and_two_character_queries_and_reindex(db):
     with db.session() as s:
         dialect.index_documents(s, "t", [(1, "示例星衡微电子有限公司"), (2, "示例润川封测有限公司"), (3, "GaN 外延")])

@@ -18,10 +18,14 @@ Stages, in order (one ``ImportOptions`` passed through):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import marshal
+import threading
 import time
 from functools import lru_cache, partial
+from operator import itemgetter
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -146,30 +150,33 @@ def _region_code(text: str) -> str:
     return found[0].code
 
 
-class _Memo:
+class _Memo(dict):
     """A cell parser remembered per distinct text: bureau sheets repeat the same regions, flags, units, nodes and
     dates on every row. Returns (value, None) or (None, the ValueProblem's message). Only text cells are
-    remembered (1, 1.0 and True hash alike but do not parse alike), and at most ``LIMIT`` of them."""
+    remembered (1, 1.0 and True hash alike but do not parse alike), and at most ``LIMIT`` of them. The hot sites read
+    ``memo[text]`` (a plain dict lookup; ``__missing__`` parses a new text) and call ``memo(value)`` otherwise."""
 
-    __slots__ = ("fn", "cache")
+    __slots__ = ("fn",)
     LIMIT = 20_000
 
     def __init__(self, fn):
+        super().__init__()
         self.fn = fn
-        self.cache: dict[str, tuple] = {}
+
+    def _parse(self, v) -> tuple:
+        try:
+            return self.fn(v), None
+        except values.ValueProblem as exc:
+            return None, str(exc)
+
+    def __missing__(self, v: str) -> tuple:
+        out = self._parse(v)
+        if len(self) < self.LIMIT:
+            self[v] = out
+        return out
 
     def __call__(self, v) -> tuple:
-        if type(v) is str:
-            hit = self.cache.get(v)
-            if hit is not None:
-                return hit
-        try:
-            out = (self.fn(v), None)
-        except values.ValueProblem as exc:
-            out = (None, str(exc))
-        if type(v) is str and len(self.cache) < self.LIMIT:
-            self.cache[v] = out
-        return out
+        return self[v] if type(v) is str else self._parse(v)
 
 
 def _node_cell(chain: str, value) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
@@ -215,7 +222,8 @@ class RowParser:
 
     def parse(self, row) -> tuple[dict | None, list[RowProblem]]:
         problems: list[RowProblem] = []
-        rec: dict = {"row": row.number, **self._template}
+        rec: dict = self._template.copy()
+        rec["row"] = row.number
         rec["aliases"] = []
         number = row.number
 
@@ -263,7 +271,7 @@ class RowParser:
 
         col, region = first("region")
         if region is not None:
-            rec["region_code"], err = self._region(region)
+            rec["region_code"], err = self._region[region] if type(region) is str else self._region(region)
             if err:
                 problem(col, region, err)
         elif rec["credit_code"]:
@@ -280,7 +288,7 @@ class RowParser:
         for fname in self._flag_fields:
             col, v = first(fname)
             if v is not None:
-                rec[fname], err = self._flag(v)
+                rec[fname], err = self._flag[v] if type(v) is str else self._flag(v)
                 if err:
                     problem(col, v, err)
 
@@ -294,9 +302,10 @@ class RowParser:
 
         col, v = first("nodes")
         if v is not None:
-            (v, found, unknown), _ = self._nodes(v)
+            (v, found, unknown), _ = self._nodes[v] if type(v) is str else self._nodes(v)
             if v:
-                rec["nodes"] = [(n, f"{self.sheet_name} 第{number}行 产业链环节：{v}") for n in found]
+                evidence = f"{self.sheet_name} 第{number}行 产业链环节：{v}"
+                rec["nodes"] = [(found[0], evidence)] if len(found) == 1 else [(n, evidence) for n in found]
                 for part in unknown:
                     problem(col, part, f"未知的产业链环节 {part!r}（该值被忽略，企业照常导入）", "warning")
 
@@ -313,7 +322,7 @@ class RowParser:
             v = cells[col.index] if col.index < ncells else None
             if v is None:
                 continue
-            parsed, err = parse(v)
+            parsed, err = parse[v] if type(v) is str else parse(v)
             if err:
                 problem(col, v, err)
                 continue
@@ -350,9 +359,15 @@ def _region_of_code(guess: str) -> str | None:
 def _fingerprint(rec: Prepared) -> int:
     """What a row says, without where it stands in the file (row numbers, evidence text). Only compared within one
     import, so Python's own hash of the values is enough."""
-    figures = rec.figures
-    return hash((rec.values, rec.aliases, tuple(sorted(n for n, _ in rec.nodes)),
-                 tuple(sorted((y, tuple(sorted(f.items()))) for y, f in figures.items())) if figures else ()))
+    figures, nodes = rec.figures, rec.nodes
+    # the common row (one node, one year) takes the same tuples without the sorting
+    node_ids = (nodes[0][0],) if len(nodes) == 1 else tuple(sorted(n for n, _ in nodes))
+    if len(figures) == 1:
+        (year, figs), = figures.items()
+        said = ((year, tuple(sorted(figs.items()))),)
+    else:
+        said = tuple(sorted((y, tuple(sorted(f.items()))) for y, f in figures.items())) if figures else ()
+    return hash((rec.values, rec.aliases, node_ids, said))
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -374,12 +389,15 @@ class Prepared(NamedTuple):
 
 
 def prepare(rec: dict) -> Prepared:
-    key = match_key(rec["credit_code"], rec["name_norm"], rec["region_code"])
-    return Prepared(key, tuple(rec[c] for c in ENTERPRISE_COLS),
-                    match_key(None, rec["name_norm"], rec["region_code"]) if rec["credit_code"] else None,
-                    tuple((a, names.normalise(a), kind) for a, kind in rec["aliases"]), tuple(rec["nodes"]),
-                    rec["figures"], " ".join(dialect.search_terms(_document(rec["name"], rec["aliases"],
-                                                                            rec.get("products")))))
+    code, name_key = rec["credit_code"], f"n:{rec['name_norm']}|{rec['region_code'] or ''}"  # see match_key
+    aliases, products = rec["aliases"], rec.get("products")
+    document = _document(rec["name"], aliases, products) if aliases or products else rec["name"]
+    return Prepared(code or name_key, _enterprise_values(rec), name_key if code else None,
+                    tuple((a, names.normalise(a), kind) for a, kind in aliases) if aliases else (),
+                    tuple(rec["nodes"]), rec["figures"], " ".join(dialect.search_terms(document)))
+
+
+_enterprise_values = itemgetter(*ENTERPRISE_COLS)  # a record's ENTERPRISE_COLS as one tuple
 
 
 _as_prepared = partial(tuple.__new__, Prepared)  # a plain tuple of Prepared's fields -> Prepared, at C speed
@@ -541,7 +559,7 @@ def _batches(sheet: Sheet, parser: RowParser, chunk_rows: int) -> Iterator[_Batc
     batch = _Batch([], [])
     is_blank = values.is_blank
     for row in sheet.rows:
-        if not any(not is_blank(c) for c in row.cells):
+        if all(map(is_blank, row.cells)):
             continue  # blank row
         batch.rows_total += 1
         rec, problems = parser.parse(row)
@@ -553,7 +571,12 @@ def _batches(sheet: Sheet, parser: RowParser, chunk_rows: int) -> Iterator[_Batc
         # Shaped for writing here, so that with a parsing process the work is done there, not in the writer.
         rec = prepare(rec)
         figures = rec.figures
-        key = f"{rec.key}\x00{','.join(map(str, sorted(figures)))}" if figures else rec.key
+        if not figures:
+            key = rec.key
+        elif len(figures) == 1:
+            key = f"{rec.key}\x00{next(iter(figures))}"
+        else:
+            key = f"{rec.key}\x00{','.join(map(str, sorted(figures)))}"
         said = _fingerprint(rec) & _FP_MASK
         first = seen.get(key)
         if first is not None:
@@ -575,6 +598,37 @@ def _batches(sheet: Sheet, parser: RowParser, chunk_rows: int) -> Iterator[_Batc
 
 
 _FP_MASK = (1 << 64) - 1
+
+
+# An import makes a dozen small tuples and dicts per row (records, pickled batches), and every 700 of them set off
+# a pass of Python's cyclic collector, which walks the young objects and, every tenth pass, the older ones too: about
+# a fifth of the import's CPU time in both processes. The records hold no reference cycles, so during an import the
+# passes may come much less often. The thresholds are process-wide: put back when the last running import ends.
+_IMPORT_GC_THRESHOLD = (50_000, 20, 100)
+
+
+_gc_lock = threading.Lock()
+_gc_imports = 0  # imports running in this process (the web app may run two at once, in threads)
+_gc_saved: tuple[int, ...] | None = None
+
+
+def _fewer_collections() -> None:
+    """Space the collector's passes out while an import runs; ``_usual_collections`` puts them back after the last."""
+    global _gc_imports, _gc_saved
+    with _gc_lock:
+        if _gc_imports == 0:
+            _gc_saved = gc.get_threshold()
+            if _gc_saved[0] < _IMPORT_GC_THRESHOLD[0]:
+                gc.set_threshold(*_IMPORT_GC_THRESHOLD)
+        _gc_imports += 1
+
+
+def _usual_collections() -> None:
+    global _gc_imports
+    with _gc_lock:
+        _gc_imports -= 1
+        if _gc_imports == 0 and _gc_saved is not None:
+            gc.set_threshold(*_gc_saved)
 
 
 def _parsed_batches(path: Path, options: ImportOptions) -> tuple[dict[str, str], Iterator[_Batch]]:
@@ -639,7 +693,8 @@ class _ChildBatches:
             kind, payload = self._message()
             if kind == "end":
                 return
-            payload.records = list(map(_as_prepared, payload.records))
+            records = payload.records
+            payload.records = list(map(_as_prepared, marshal.loads(records) if type(records) is bytes else records))
             yield payload
 
     def close(self) -> None:
@@ -653,11 +708,17 @@ def _parse_in_child(send, path: str, options: ImportOptions) -> None:
     """The parsing process (``xinlian.registry.parse_process``): sends ("columns", {...}), then ("batch", _Batch)
     ..., then ("end", None); or ("error", exc) when reading fails."""
     try:
+        _fewer_collections()  # this process only parses, and ends afterwards
         columns, batches = _parse_sheet(Path(path), options)
         send.send(("columns", columns))
         for batch in batches:
-            # Plain tuples pickle at half the cost of named ones; the writer makes them Prepared again.
+            # Plain tuples pickle at half the cost of named ones; the writer makes them Prepared again. Records of
+            # plain values (all but a founding date) go as one marshal blob, half the cost of pickling them again.
             batch.records = list(map(tuple, batch.records))
+            try:
+                batch.records = marshal.dumps(batch.records)
+            except ValueError:  # a datetime.date: pickled with the batch instead
+                pass
             send.send(("batch", batch))
         send.send(("end", None))
     except (BrokenPipeError, ConnectionResetError):
@@ -714,6 +775,7 @@ def import_enterprises(db: Database, path: str | Path, options: ImportOptions | 
 
     columns, batches = _parsed_batches(path, options)
     report.columns = columns
+    _fewer_collections()
 
     def take(batch: _Batch) -> list[Prepared]:
         report.rows_total += batch.rows_total
@@ -756,6 +818,7 @@ def import_enterprises(db: Database, path: str | Path, options: ImportOptions | 
                     dialect.refresh_statistics(session)
             announce_change()  # a running web app's workers recompute their cached pages
     finally:
+        _usual_collections()
         batches.close()  # stops the parsing process, if any, when the write failed half-way
     if report.problems:
         report.errors_path = str(write_problems(report, options))

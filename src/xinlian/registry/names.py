@@ -80,16 +80,25 @@ def normalise(name: str) -> str:
     return _strip_forms(basic(name).lower())
 
 
+@lru_cache(maxsize=1)
+def _forms_by_length() -> tuple[frozenset[str], tuple[int, ...]]:
+    """The legal forms as a set, and their lengths longest first: the longest form a name ends with is found by
+    one slice and one set test per length (the forms of one length cannot both end the same name)."""
+    forms, _ = _lexicon()
+    return frozenset(forms), tuple(sorted({len(f) for f in forms}, reverse=True))
+
+
 def _strip_forms(s: str) -> str:
     """Legal-form endings and region parentheticals off a lower-cased ``basic`` name."""
     forms, _ = _lexicon()
+    form_set, lengths = _forms_by_length()
     changed = True
-    while changed and s not in forms:
+    while changed and s not in form_set:
         changed = False
         if s.endswith(forms):  # one C-level test first; most names end in one form or none
-            for form in forms:
-                if s.endswith(form) and len(s) > len(form):
-                    s = s[: -len(form)].rstrip(" ,.")
+            for n in lengths:  # the longest form the name ends with, unless it is the whole name
+                if len(s) > n and s[-n:] in form_set:
+                    s = s[:-n].rstrip(" ,.")
                     changed = True
                     break
         if s.endswith(")"):

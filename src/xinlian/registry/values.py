@@ -29,13 +29,23 @@ def _text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+# Short texts (flags, counts, small amounts, node names) repeat on every row of a sheet: their answer is remembered.
+_SHORT_BLANK: dict[str, bool] = {}
+_SHORT_BLANK_LIMIT = 50_000
+
+
 def is_blank(value) -> bool:
     if value is None:
         return True
     if type(value) is str:
         if value and value[0] not in " \t\n\r\u3000" and len(value) > 4:
             return False  # the common case, a filled cell, decided without normalising
-        return _text(value).lower() in BLANKS
+        blank = _SHORT_BLANK.get(value)
+        if blank is None:
+            blank = _text(value).lower() in BLANKS
+            if len(value) <= 8 and len(_SHORT_BLANK) < _SHORT_BLANK_LIMIT:
+                _SHORT_BLANK[value] = blank
+        return blank
     if isinstance(value, float) and math.isnan(value):
         return True
     return isinstance(value, str) and _text(value).lower() in BLANKS
