@@ -11,6 +11,11 @@ machine; ``--client httpx`` for the general one). The anchor is a static file (`
 same server and measured by the same client in the same way. Prints ``web_dashboard``, ``web_node`` and
 ``web_search`` with p95 latency in ms (ratio = anchor p95 / ours, so > 1 would beat the static file), plus p50 and
 requests/s for both.
+
+The search is never one query repeated: ``search_queries`` draws a fixed list (seeded) from the words the data is
+made of (product words that match thousands of firms, name fragments that match a few hundred, a fragment with a
+product that matches a few dozen, single characters), and each request takes the next query of the list, so
+consecutive requests search for different things. The server keeps no search results between requests.
 """
 
 from __future__ import annotations
@@ -40,6 +45,27 @@ REGION = "320412"
 _SYLLABLES = list("澄江滆湖远山青禾金坛星河启明华芯恒锐博达新创天成海纳云帆嘉盛汇通德瑞")
 _PRODUCTS = ["碳化硅衬底", "氮化镓外延片", "功率模块", "晶圆代工", "先进封装", "光刻胶", "湿电子化学品", "射频芯片",
              "模拟芯片", "传感器", "测试设备", "刻蚀设备", "IGBT", "MOSFET", "激光器", "光模块"]
+
+
+def search_queries(count: int = 200, seed: int = 11) -> list[str]:
+    """``count`` different searches over the words ``build`` uses: whole product words (thousands of matches, the
+    count stops at the cap), two-character name fragments (a few hundred), a fragment and a product (a few dozen),
+    a product's first two characters, and single characters (the most matches, the slowest)."""
+    rng = random.Random(seed)
+    kinds = [
+        lambda: rng.choice(_PRODUCTS),
+        lambda: rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES),
+        lambda: rng.choice(_SYLLABLES) + rng.choice(_SYLLABLES) + " " + rng.choice(_PRODUCTS),
+        lambda: rng.choice([p for p in _PRODUCTS if not p.isascii()])[:2],
+        lambda: rng.choice(_SYLLABLES),
+    ]
+    weights = [30, 30, 20, 10, 10]
+    out: list[str] = ["碳化硅"]
+    while len(out) < count:
+        q = rng.choices(kinds, weights)[0]()
+        if q not in out:
+            out.append(q)
+    return out
 
 
 def build(url: str, n: int, seed: int = 7) -> None:
@@ -118,7 +144,9 @@ def _summary(latencies: list[float], errors: int, wall: float) -> dict:
             "rps": len(latencies) / wall, "n": len(latencies), "errors": errors}
 
 
-async def measure(base: str, cookies: dict, path: str, clients: int, requests: int, seconds: float) -> dict:
+async def measure(base: str, cookies: dict, paths: list[str], clients: int, requests: int, seconds: float) -> dict:
+    """``requests`` GETs (or ``seconds``, whichever ends first) from ``clients`` connections; request i asks for
+    ``paths[i % len(paths)]``."""
     import httpx
 
     latencies: list[float] = []
@@ -130,6 +158,7 @@ async def measure(base: str, cookies: dict, path: str, clients: int, requests: i
         async def worker():
             nonlocal errors, sent
             while sent < requests and time.perf_counter() < deadline:
+                path = paths[sent % len(paths)]
                 sent += 1
                 t = time.perf_counter()
                 try:
@@ -147,7 +176,8 @@ async def measure(base: str, cookies: dict, path: str, clients: int, requests: i
     return _summary(latencies, errors, wall)
 
 
-async def measure_raw(base: str, cookies: dict, path: str, clients: int, requests: int, seconds: float) -> dict:
+async def measure_raw(base: str, cookies: dict, paths: list[str], clients: int, requests: int,
+                      seconds: float) -> dict:
     """``measure`` with a minimal HTTP/1.1 client (keep-alive, one connection per client, bytes prepared once).
 
     httpx spends 2-3 ms of CPU per request, more than the server spends on the static anchor; on a 2-core machine
@@ -156,48 +186,58 @@ async def measure_raw(base: str, cookies: dict, path: str, clients: int, request
     chunked), so a request counts only when its whole body has arrived."""
     host, port = base.split("://", 1)[1].rsplit(":", 1)
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    target = quote(path, safe="/?=&%")
-    request = (f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
-               f"Accept: text/html\r\n\r\n").encode("latin-1")
+    requests_bytes = [(f"GET {quote(path, safe='/?=&%')} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+                       f"Accept: text/html\r\n\r\n").encode("latin-1") for path in paths]
     latencies: list[float] = []
     errors = 0
     sent = 0
     deadline = time.perf_counter() + seconds
 
-    async def read_response(reader: asyncio.StreamReader) -> int:
+    async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+        """(status, whether the server closes the connection after this response)."""
         head = await reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         lower = head.lower()
+        closes = b"\r\nconnection: close" in lower
         if b"transfer-encoding: chunked" in lower:
             while True:
                 size = int((await reader.readline()).split(b";")[0], 16)
                 await reader.readexactly(size + 2)
                 if size == 0:
-                    return status
+                    return status, closes
         at = lower.find(b"content-length:")
         if at >= 0:
             await reader.readexactly(int(lower[at + 15:lower.find(b"\r\n", at)]))
-        return status
+        return status, closes
 
     async def worker():
         nonlocal errors, sent
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
             while sent < requests and time.perf_counter() < deadline:
+                request = requests_bytes[sent % len(requests_bytes)]
                 sent += 1
                 t = time.perf_counter()
                 try:
+                    if writer is None:  # the server closed the last one: a new connection counts in this request
+                        reader, writer = await asyncio.open_connection(host, int(port))
                     writer.write(request)
-                    ok = await read_response(reader) == 200
+                    status, closes = await read_response(reader)
+                    ok = status == 200
+                    if closes:
+                        writer.close()
+                        writer = None
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     ok = False
-                    writer.close()
-                    reader, writer = await asyncio.open_connection(host, int(port))
+                    if writer is not None:
+                        writer.close()
+                    writer = None
                 latencies.append((time.perf_counter() - t) * 1000)
                 if not ok:
                     errors += 1
         finally:
-            writer.close()
+            if writer is not None:
+                writer.close()
 
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
@@ -218,7 +258,8 @@ def login(base: str) -> dict:
 def main() -> None:
     p = parser(__doc__.splitlines()[0], full=100_000, small=5_000)
     p.add_argument("--clients", type=int, default=20)
-    p.add_argument("--requests", type=int, default=400, help="requests per page")
+    p.add_argument("--requests", type=int, default=1000, help="requests per page")
+    p.add_argument("--queries", type=int, default=200, help="different searches the search requests go through")
     p.add_argument("--seconds", type=float, default=30.0, help="time limit per page")
     p.add_argument("--workers", type=int, default=2, help="server worker processes")
     p.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load client (raw: minimal HTTP/1.1)")
@@ -249,23 +290,30 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             cookies = login(base)
-            pages = {"web_dashboard": "/dashboard", "web_node": "/chain/nodes/foundry",
-                     "web_search": "/enterprises?q=" + "碳化硅"}
+            queries = search_queries(args.queries)
+            pages = {"web_dashboard": ["/dashboard"], "web_node": ["/chain/nodes/foundry"],
+                     "web_search": ["/enterprises?q=" + q for q in queries]}
             with httpx.Client(base_url=base, cookies=cookies, timeout=300) as warm:
-                for path in [*pages.values(), "/static/app.css"]:
+                for paths in [*pages.values(), ["/static/app.css"]]:
                     t = time.perf_counter()
-                    r = warm.get(path)
-                    print(f"# warm {path}: {r.status_code} {1000 * (time.perf_counter() - t):.0f} ms", file=sys.stderr)
+                    r = warm.get(paths[0])
+                    print(f"# warm {paths[0]}: {r.status_code} {1000 * (time.perf_counter() - t):.0f} ms",
+                          file=sys.stderr)
             run = measure_raw if args.client == "raw" else measure
-            for path in [*pages.values(), "/static/app.css"]:  # every worker computes its caches before timing
-                asyncio.run(run(base, cookies, path, args.workers * 4, args.workers * 8, 120))
-            anchor = asyncio.run(run(base, cookies, "/static/app.css", args.clients, args.requests, args.seconds))
-            for bench, path in pages.items():
-                ours = asyncio.run(run(base, cookies, path, args.clients, args.requests, args.seconds))
+            # every worker computes its caches before timing (connections are spread over the workers by the kernel);
+            # the search warms on other queries than the measured ones
+            warm_search = ["/enterprises?q=" + q for q in search_queries(args.queries + 40)[args.queries:]]
+            for paths in [pages["web_dashboard"], pages["web_node"], warm_search, ["/static/app.css"]]:
+                asyncio.run(run(base, cookies, paths, args.workers * 4, args.workers * 8, 120))
+            anchor = asyncio.run(run(base, cookies, ["/static/app.css"], args.clients, args.requests, args.seconds))
+            for bench, paths in pages.items():
+                ours = asyncio.run(run(base, cookies, paths, args.clients, args.requests, args.seconds))
+                path = paths[0] if len(paths) == 1 else f"/enterprises?q=… ({len(paths)} different queries in turn)"
                 emit(bench, "ms_p95", ours["p95"], "static_file_p95", anchor["p95"], higher_is_better=False,
                      p50_ms=round(ours["p50"], 2), rps=round(ours["rps"], 1), requests=ours["n"],
                      errors=ours["errors"], anchor_p50_ms=round(anchor["p50"], 2), anchor_rps=round(anchor["rps"], 1),
-                     clients=args.clients, workers=args.workers, client=args.client, enterprises=n, path=path)
+                     clients=args.clients, workers=args.workers, client=args.client, enterprises=n, path=path,
+                     load=round(os.getloadavg()[0], 2))
         finally:
             server.terminate()
             try:

@@ -27,8 +27,19 @@ def serve(host: str = typer.Option("127.0.0.1", help="address to listen on (loop
         fail(str(exc))
     print(f"xinlian: http://{host}:{port}/", flush=True)
     if workers > 1:
-        uvicorn.run("xinlian.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
-                    server_header=False)
+        from xinlian.web import workers as web_workers
+
+        if not web_workers.reuse_port_supported():  # one shared socket (see xinlian.web.workers for the cost)
+            uvicorn.run(web_workers.APP, host=host, port=port, workers=workers, proxy_headers=False,
+                        server_header=False)
+            return
+        del application  # each worker builds its own
+        try:
+            status = web_workers.run_workers(host, port, workers)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc}")
+        if status:
+            raise typer.Exit(status)
     else:
         from xinlian.web.app import settle_for_serving
 

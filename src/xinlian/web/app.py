@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from xinlian.settings import Settings, get_settings
+from xinlian.web.gate import ConcurrencyGate
 from xinlian.web.i18n import Translator, pick_lang
 from xinlian.web.pages import (Ctx, NeedLogin, NeedPasswordChange, WebError, get_ctx, json_response, json_text,
                                wants_json)
@@ -151,6 +152,7 @@ def create_app(db=None, settings: Settings | None = None) -> FastAPI:
         login_ip_limiter=RateLimiter(settings.login_rate_per_ip, settings.login_rate_window_s),
         login_account_limiter=RateLimiter(max(settings.lockout_failures * 2, 10), settings.login_rate_window_s),
     )
+    app.add_middleware(ConcurrencyGate, limit=settings.web_concurrency)  # inside the security layer
     app.add_middleware(SecurityMiddleware, max_body=settings.upload_max_bytes)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
