@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from xinlian.settings import get_settings
 from xinlian.store.tables.auth import User, UserSession
@@ -48,7 +48,8 @@ def resolve(session: Session, token: str, *, now: datetime | None = None) -> tup
     lifetime, when the user is disabled, or when the user row fails its integrity seal (audited). Refreshes
     ``last_seen``."""
     now = now or datetime.now(timezone.utc)
-    row = session.get(UserSession, token_id(token))
+    # one query for both rows (an inner join): this runs at every request of a logged-in user
+    row = session.get(UserSession, token_id(token), options=[joinedload(UserSession.user, innerjoin=True)])
     if row is None or row.revoked:
         return None
     user = row.user
