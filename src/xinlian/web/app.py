@@ -50,8 +50,10 @@ def echarts_file() -> str:
 
 
 def make_templates() -> Jinja2Templates:
+    # auto_reload off: the templates ship inside the package and never change under a running server, so no
+    # os.stat of each template (and of every one it extends or includes) on each page.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.policies["json.dumps_function"] = json_text  # |tojson: NaN as null, dates as text (still HTML-escaped)
     env.filters["yuan"] = format_yuan
     env.filters["num"] = format_number
