@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     as_of: dt.date | None = Field(default=None, description="The date analyses are computed for when none is given "
                                   "(diagnosis windows, news signals); empty means today. The demo sets it to its own "
                                   "date, 2025-03-31.")
+    diagnosis_summaries: bool = Field(
+        default=True, description="Store the chain diagnosis's heavy query results (region figures per node, ranked "
+        "target pools) and use them again until the registry changes (PostgreSQL only; never at security level 3).")
     fetch_delay_s: float = Field(default=1.0, description="Seconds between two fetches from the same host.")
     fetch_timeout_s: float = Field(default=20.0, description="Timeout of one fetch.")
     fetch_max_bytes: int = Field(default=20_000_000, description="Largest page fetched or ingested, in bytes.")
@@ -87,6 +90,8 @@ class Settings(BaseSettings):
                                    "lower it for speed.")
     upload_max_bytes: int = Field(default=20_000_000, description="Largest request body (uploads), refused "
                                   "with 413 before parsing.")
+    web_concurrency: int = Field(default=2, ge=0, description="Requests one server process works on at once; "
+                                 "the others wait in arrival order (0 = no limit). See xinlian.web.gate.")
 
     # --- 等保 / 密评 groundwork (issue 9: crypto provider, field encryption, audit retention) ---------------------
     security_level: int = Field(  # int, not Literal[2, 3]: pydantic refuses the text "3" from the environment

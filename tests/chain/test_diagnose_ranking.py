@@ -114,3 +114,48 @@ def test_an_import_of_newer_figures_moves_the_figures_year_and_the_diagnosis(dis
     assert (car.growth["from_year"], car.growth["firms_in_both_years"]) == (YEAR, 1)
     assert car.growth["cagr"] == pytest.approx(0.4)
     assert after.node("fab").figures.output_yuan is None  # the fab firms have no figures that year
+
+
+def test_an_old_figures_year_gives_the_same_figures_as_a_recent_one(district):
+    """The figures year is looked for among the last few years first; one further back is found by the per-firm
+    lookup. Both give the same year and node figures."""
+    db, chain_path, _ids = district
+    recent = diagnose(db, chain_path, LOCAL, f"{YEAR + 1}-06-30", DiagnoseOptions(with_targets=False))
+    old = diagnose(db, chain_path, LOCAL, f"{YEAR + 7}-06-30", DiagnoseOptions(with_targets=False))
+    assert recent.figures_year == old.figures_year == YEAR
+    keys = ("local_firms", "firms", "output_yuan", "employees", "revenue_yuan", "chain_share", "growth",
+            "technology", "hhi", "location_quotient", "demand", "supply")
+    for a, b in zip(recent.nodes, old.nodes):
+        assert {k: getattr(a.figures, k) for k in keys} == {k: getattr(b.figures, k) for k in keys}
+    # the growth window reaches back too
+    assert any(n.figures.growth.get("from_year") == YEAR - 3 for n in old.nodes)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_pool_ranked_by_the_database_matches_the_definition(db, seed):
+    """PostgreSQL ranks the pool in SQL (targets._ranked_sql); the same SQL, run on both databases over candidate
+    rows with ties, missing scales and a node without any scale, gives the definition's pool."""
+    from sqlalchemy import text
+
+    from xinlian.chain.targets import _RANKED_COLUMNS, _ranked_sql
+
+    rng = random.Random(seed)
+    rows = []
+    for eid in range(1, 300):
+        node = rng.choice(["a_node", "b_node", "c_node"])
+        scale = None if rng.random() < 0.15 else float(rng.choice([1, 2, 3, 5, 8, 13, 21, 34]) * 1e7)
+        rows.append((node, eid, float(rng.choice([15, 30]) + rng.choice([0, 5, 8, 13])), scale))
+    rows += [("d_node", 400 + i, float(rng.choice([15, 30])), None) for i in range(7)]
+    with db.session() as s:
+        s.execute(text("CREATE TEMPORARY TABLE rank_cand (node_id VARCHAR(16), eid INTEGER, "
+                       "fixed_points DOUBLE PRECISION, scale DOUBLE PRECISION)"))
+        s.execute(text("INSERT INTO rank_cand VALUES (:n, :e, :f, :s)"),
+                  [{"n": n, "e": e, "f": f, "s": sc} for n, e, f, sc in rows])
+        got = [dict(zip(_RANKED_COLUMNS, r)) for r in s.execute(text(
+            _ranked_sql("SELECT node_id, eid, fixed_points, scale FROM rank_cand", TIERS, 25))).all()]
+        s.execute(text("DROP TABLE rank_cand"))
+    assert [(r["node_id"], r["eid"], r["base_score"], r["n_at_least"], r["n_scaled"]) for r in got] == \
+        reference_pool(rows, TIERS, 25)
+    assert [r["rn"] for r in got if r["node_id"] == "d_node"] == list(range(1, 8))
+    python = [vars(r) for r in _rank_pool(rows, TIERS, 25)]
+    assert got == python

@@ -3,17 +3,20 @@
 All per-firm work is done by the database in a few set-based queries (``GROUP BY`` over the region's firms, one
 row per node back), so a registry of a million firms diagnoses in about a second. The queries:
 
-0. ``_Placements``: the region's placements on the chain (a temporary table), the figures year (the latest year
-   with figures), then one row per (node or ancestor, firm) with the share of the firm's output the node gets and
-   the firm's figures of that year and of the growth window's years pivoted into columns (a node map joined in
-   SQL; a second temporary table). Only those years are read from ``enterprise_figure``, by its covering index.
+0. ``_Placements``: the region's placements on the chain (a temporary table), then one row per (node or
+   ancestor, firm) with the share of the firm's output the node gets and the firm's figures of the figures year
+   (the latest year with figures) and of the growth window's years pivoted into columns (a node map joined in
+   SQL; a second temporary table). Only those years are read from ``enterprise_figure``, by its covering index,
+   in one pass on PostgreSQL that also finds the figures year when it is one of the last few (else, and on
+   SQLite, the year is looked up first).
 1. ``_node_totals``: per node, firms, technology flags, the figures year's output, employees, revenue, R&D,
    patents, the sums behind the Herfindahl index, and the balanced growth panel of each start year (CAGR); a
    group node aggregates itself and its descendants, counting a firm once.
 2. ``_top_firms``: the largest firms of each node (a window function), for the firm lists.
 3. ``_demand``: per node, the distinct local firms sitting on nodes it supplies (taxonomy edges).
 4. ``_chain_total``: the region's whole-chain output, each firm once.
-Then baselines and region totals (small tables) give location quotients and the three stars, and the
+Queries 0 to 4 depend only on the registry tables, so their results are stored and used again until the registry
+changes (``chain.summary``; PostgreSQL only, not at security level 3). Then baselines and region totals (small tables) give location quotients and the three stars, and the
 supply figures (本地配套率, concentration) are derived per node from its input nodes.
 
 "Local" means an active enterprise whose region code is the region or one of its subdivisions.
@@ -30,9 +33,11 @@ from datetime import date
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from xinlian.chain import summary
 from xinlian.chain.rules import Rules
 from xinlian.chain.taxonomy import Chain
 from xinlian.registry import sensitive
+from xinlian.store.dialect import dialect_name
 
 __all__ = ["NodeFigures", "RegionFigures", "compute_figures", "local_codes", "node_signals", "node_projects",
            "subtree", "inputs_of_subtree", "outputs_of_subtree"]
@@ -174,7 +179,9 @@ class _Placements:
       before (``out_1`` one year before ... ``out_<span>``), for the growth panel.
 
     So the figures queries are single-table ``GROUP BY`` scans, and only the few years the diagnosis uses are read
-    from ``enterprise_figure`` (through its covering index on firm, year and values).
+    from ``enterprise_figure`` (through its covering index on firm, year and values): on PostgreSQL one index
+    seek per firm when the figures year is one of the ``RECENT + 1`` latest years up to the cap, two otherwise
+    (and on SQLite).
     """
 
     def __init__(self, session: Session, chain: Chain, codes: list[str], attribution: str, cap: int, span: int):
@@ -192,26 +199,77 @@ SELECT en.enterprise_id AS eid, en.node_id AS node_id, en.role AS role, e.name A
 FROM enterprise e JOIN enterprise_node en ON en.enterprise_id = e.id
 WHERE en.chain = :chain AND e.status = 'active' AND e.region_code IN :codes""").bindparams(
             bindparam("codes", expanding=True)), {"chain": chain.id, "codes": codes})
-        nodemap = _values([(d, n) for n in chain.nodes for d in subtree(chain, n)])  # checks the ids too
-        known = ", ".join(f"'{n}'" for n in chain.nodes)
-        # The figures year: the latest year ≤ cap in which any of these firms (on a node of the chain) has a
-        # figures row; one index seek per firm.
-        # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
-        value = session.execute(text(f"""
+        self.nodemap = _values([(d, n) for n in chain.nodes for d in subtree(chain, n)])  # checks the ids too
+        self.attribution = attribution
+        # The figures year is the latest year ≤ cap in which any of these firms (on a node of the chain) has a
+        # figures row. On PostgreSQL, where an index seek costs more than SQLite's, the wide table is first built
+        # over the window [cap - span - RECENT, cap], one seek per firm, with the figures year's columns for each
+        # of the RECENT + 1 latest years (the figures year is usually one of them); the year is then read from
+        # the table and its columns renamed. Otherwise (SQLite, whose aggregation of the extra columns costs more
+        # than the seeks it saves, or an older figures year) the year is looked up first, one seek per firm, and
+        # the table built for it.
+        self.year = None
+        recent = None
+        if dialect_name(session) == "postgresql":
+            self._build(cap, self.RECENT)
+            # sql-ok: our temp table names (pid + counter); int constants
+            flags = session.execute(text(
+                f"SELECT {', '.join(f'MAX(c_has_{j})' for j in range(self.RECENT + 1))} FROM {self.name}")).one()
+            recent = next((j for j, flag in enumerate(flags) if flag), None)
+            if recent is None:
+                # sql-ok: our temp table names (pid + counter)
+                session.execute(text(f"DROP TABLE IF EXISTS {self.name}"))
+        if recent is None:
+            known = ", ".join(f"'{n}'" for n in chain.nodes)
+            # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+            value = session.execute(text(f"""
 SELECT MAX((SELECT MAX(f.year) FROM enterprise_figure f WHERE f.enterprise_id = p.eid AND f.year <= :cap))
 FROM (SELECT DISTINCT eid FROM {self.pl} WHERE node_id IN ({known})) p"""), {"cap": cap}).scalar()
-        self.year = int(value) if value is not None else None
-        y = self.year if self.year is not None else cap
-        years = list(range(y - self.span, y + 1))
-        earlier = "".join(f",\n    MAX(CASE WHEN f.year = {y - k} THEN f.output_value END) AS out_{k}"
-                          for k in range(1, self.span + 1))
-        earlier_cols = "".join(f", fy.out_{k} AS out_{k}" for k in range(1, self.span + 1))
+            self.year = int(value) if value is not None else None
+            self._build(self.year if self.year is not None else cap, None)
+            return
+        self.year = cap - recent
+        # The columns of the figures year and of the growth window's years get the names the queries read.
+        names = {f"c_{v}_{recent}": f"{v}_y" for v in ("has", "out", "emp", "rev", "rd", "pat")}
+        names.update({f"c_out_{recent + k}": f"out_{k}" for k in range(1, self.span + 1)})
+        for old, new in names.items():
+            # sql-ok: our temp table names (pid + counter); column names built from int constants
+            session.execute(text(f"ALTER TABLE {self.name} RENAME COLUMN {old} TO {new}"))
+
+    RECENT = 2  # the figures years tried in the first pass: cap, cap - 1, ..., cap - RECENT
+
+    def _build(self, top: int, recent: int | None) -> None:
+        """The wide table over the years [top - span - recent, top]: ``c_out_<j>`` is the output of year top - j,
+        and ``c_has_<j>``, ``c_emp_<j>``, ``c_rev_<j>``, ``c_rd_<j>``, ``c_pat_<j>`` the figures year's columns if
+        the figures year is top - j (j ≤ recent). ``recent=None``: top is the figures year, and the columns get
+        the names the queries read (``has_y`` ... ``pat_y``, ``out_y``, ``out_1`` ...) directly."""
+        session, attribution = self.session, self.attribution
+        final = recent is None
+        recent = recent or 0
+        first = top - self.span - recent
+        years = list(range(first, top + 1))
+        latest = "".join(
+            f",\n    MAX(CASE WHEN f.year = {top - j} THEN 1 ELSE 0 END) AS c_has_{j}"
+            f",\n    MAX(CASE WHEN f.year = {top - j} THEN f.employees END) AS c_emp_{j}"
+            f",\n    MAX(CASE WHEN f.year = {top - j} THEN f.revenue END) AS c_rev_{j}"
+            f",\n    MAX(CASE WHEN f.year = {top - j} THEN f.rd_spend END) AS c_rd_{j}"
+            f",\n    MAX(CASE WHEN f.year = {top - j} THEN f.patents END) AS c_pat_{j}"
+            for j in range(recent + 1))
+        outputs = "".join(f",\n    MAX(CASE WHEN f.year = {top - j} THEN f.output_value END) AS c_out_{j}"
+                          for j in range(top - first + 1))
+        if final:
+            cols = "".join(f", fy.c_{v}_0 AS {v}_y" for v in ("has", "out", "emp", "rev", "rd", "pat"))
+            cols += "".join(f", fy.c_out_{k} AS out_{k}" for k in range(1, self.span + 1))
+        else:
+            cols = "".join(f", fy.c_{v}_{j} AS c_{v}_{j}" for j in range(recent + 1)
+                           for v in ("has", "emp", "rev", "rd", "pat"))
+            cols += "".join(f", fy.c_out_{j} AS c_out_{j}" for j in range(top - first + 1))
         # Security level 3: the money figures come decrypted from a temporary table (xinlian.registry.sensitive).
         with sensitive.readable_figures(session, years, _MONEY_READ, firms=f"SELECT eid FROM {self.pl}") as fig:
-            # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; values bound
+            # sql-ok: our temp table names (pid + counter), _SAFE_ID-checked node ids; int constants
             session.execute(text(f"""
 CREATE TEMPORARY TABLE {self.name} AS
-WITH nodemap(node_id, agg_id) AS (VALUES {nodemap}),
+WITH nodemap(node_id, agg_id) AS (VALUES {self.nodemap}),
 wt AS (
   SELECT eid, COUNT(*) AS n_all, SUM(CASE WHEN role = 'main' THEN 1 ELSE 0 END) AS n_main
   FROM {self.pl} GROUP BY eid
@@ -224,21 +282,14 @@ agg AS (
   GROUP BY m.agg_id, le.eid
 ),
 fy AS (
-  SELECT f.enterprise_id AS eid, MAX(CASE WHEN f.year = {y} THEN 1 ELSE 0 END) AS has_y,
-    MAX(CASE WHEN f.year = {y} THEN f.output_value END) AS out_y,
-    MAX(CASE WHEN f.year = {y} THEN f.employees END) AS emp_y,
-    MAX(CASE WHEN f.year = {y} THEN f.revenue END) AS rev_y,
-    MAX(CASE WHEN f.year = {y} THEN f.rd_spend END) AS rd_y,
-    MAX(CASE WHEN f.year = {y} THEN f.patents END) AS pat_y{earlier}
+  SELECT f.enterprise_id AS eid{latest}{outputs}
   FROM {fig} f
-  WHERE f.year >= {y - self.span} AND f.year <= {y} AND f.enterprise_id IN (SELECT eid FROM wt)
+  WHERE f.year >= {first} AND f.year <= {top} AND f.enterprise_id IN (SELECT eid FROM wt)
   GROUP BY f.enterprise_id
 )
 SELECT agg.agg_id AS agg_id, agg.eid AS eid, agg.w AS w, agg.role AS role, agg.name AS name,
   agg.high_tech AS high_tech,
-  agg.specialised AS specialised, agg.little_giant AS little_giant, agg.chain_leader AS chain_leader,
-  fy.has_y AS has_y, fy.out_y AS out_y, fy.emp_y AS emp_y, fy.rev_y AS rev_y, fy.rd_y AS rd_y,
-  fy.pat_y AS pat_y{earlier_cols}
+  agg.specialised AS specialised, agg.little_giant AS little_giant, agg.chain_leader AS chain_leader{cols}
 FROM agg LEFT JOIN fy ON fy.eid = agg.eid"""))
 
     def close(self) -> None:
@@ -524,24 +575,40 @@ def _cagr(panels: dict[int, dict], year: int, span: int) -> dict:
             "reason": "无可比的往年产值 no firm with output in an earlier year of the window"}
 
 
+def _region_parts(session: Session, chain: Chain, codes: list[str], rules: Rules, cap: int,
+                  demand_pairs: list[tuple[str, str]]) -> dict:
+    """The region's figures from the large tables (queries 0 to 4 of the module docstring), as JSON data:
+    {year, totals, tops, demand, chain_total}."""
+    span = rules.figures.growth_years
+    # On an error the session's rollback removes the temporary tables with everything else.
+    placements = _Placements(session, chain, codes, rules.figures.attribution, cap, span)
+    pw, year = placements.name, placements.year
+    parts = {"year": year, "totals": _node_totals(session, pw, span),
+             "tops": _top_firms(session, pw, rules.figures.max_firms_listed),
+             "chain_total": list(_chain_total(session, pw)) if year is not None else [None, None, None],
+             "demand": _demand(session, pw, demand_pairs)}
+    placements.close()
+    return parts
+
+
 def compute_figures(session: Session, chain: Chain, region: str, as_of: date, rules: Rules) -> RegionFigures:
     """All node figures of ``chain`` for ``region`` at ``as_of`` (figures of the latest year ≤ as_of's year)."""
     codes = local_codes(region)
     demand_pairs = [(n, dst) for n in chain.nodes for dst in outputs_of_subtree(chain, n)]
-    # On an error the session's rollback removes the temporary table with everything else.
     span = rules.figures.growth_years
-    placements = _Placements(session, chain, codes, rules.figures.attribution, as_of.year, span)
-    pw, year = placements.name, placements.year
+    # Everything the region's parts depend on besides the registry tables (chain.summary stores them under it).
+    key = {"chain": chain.id, "nodes": sorted(chain.nodes),
+           "nodemap": sorted((d, n) for n in chain.nodes for d in subtree(chain, n)), "demand": sorted(demand_pairs),
+           "codes": sorted(codes), "cap": as_of.year, "attribution": rules.figures.attribution, "span": span,
+           "listed": rules.figures.max_firms_listed}
+    parts = summary.reuse(session, "diagnosis_region", key,
+                          lambda: _region_parts(session, chain, codes, rules, as_of.year, demand_pairs))
+    year, totals, tops, demand = parts["year"], parts["totals"], parts["tops"], parts["demand"]
     ref_year = year or as_of.year
-    totals = _node_totals(session, pw, span)
-    tops = _top_firms(session, pw, rules.figures.max_firms_listed)
     years: dict = {}
-    chain_out = chain_emp = None
+    chain_out, chain_emp, _ = parts["chain_total"]
     if year is not None:
         years = _node_growth(totals, year, span)
-        chain_out, chain_emp, _ = _chain_total(session, pw)
-    demand = _demand(session, pw, demand_pairs)
-    placements.close()
     base = _baseline(session, chain, region, ref_year, rules.figures.baseline_scopes)
     rtotal = _region_total(session, region, ref_year)
     months = rules.figures.signal_months

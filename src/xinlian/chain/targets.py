@@ -7,8 +7,10 @@ to the region's chain leaders. Weights live in ``data/rules/diagnosis.yaml`` (``
 
 The database scores the parts it can without ranking (fit, technology) for every candidate in one narrow query
 (node, firm, points, scale); Python gives each its scale tier (a percentile within the node's candidates) and
-keeps ``top_n × pool_factor`` per node, whose details are read in one more query; the news and leader parts are
-then added and the pool is ranked again.
+keeps ``top_n × pool_factor`` per node (on PostgreSQL the query itself does this with window functions, so only
+the pool leaves the server), whose details are read in one more query; the news and leader parts are
+then added and the pool is ranked again. The pool (node, firm, base score, scale tier) is stored and used again
+until the registry changes (``chain.summary``; PostgreSQL only, not at security level 3).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
+from xinlian.chain import summary
 from xinlian.chain.figures import RegionFigures, months_before
 from xinlian.chain.leaders import Leader, leader_ties
 from xinlian.chain.rules import Rules
 from xinlian.chain.taxonomy import Chain
 from xinlian.registry import sensitive
+from xinlian.store.dialect import dialect_name
 
 __all__ = ["Target", "find_targets", "firm_signals"]
 
@@ -159,6 +163,40 @@ def _rank_pool(rows, tiers: list[dict], pool: int) -> list[SimpleNamespace]:
     return out
 
 
+_RANKED_COLUMNS = ("node_id", "eid", "scale", "n_scaled", "n_at_least", "base_score", "rn")
+
+
+def _ranked_sql(candidates: str, tiers: list[dict], pool: int) -> str:
+    """``_rank_pool`` done by the database (used on PostgreSQL: the candidates never leave the server). The same
+    definition: ``n_at_least`` counts the node's candidates with a scale at least the candidate's (a window ordered
+    by scale, its peers included), the first tier (by ``top``, ascending) whose fraction holds
+    ``n_at_least / n_scaled`` gives the scale points, in the same double-precision arithmetic; then best first by
+    points, scale (none after any scale) and enterprise id, the ``pool`` best of each node. ``candidates`` is SQL
+    giving (node_id, eid, fixed_points, scale); rows come back as ``_RANKED_COLUMNS``."""
+    tier_case = " ".join(
+        f"WHEN CAST(n_at_least AS DOUBLE PRECISION) / n_scaled <= {_num(t['top'])} "
+        f"THEN CAST({_num(t['points'])} AS DOUBLE PRECISION)" for t in tiers)
+    return f"""
+WITH cand AS ({candidates}),
+counted AS (
+  SELECT node_id, eid, fixed_points, scale, COUNT(scale) OVER (PARTITION BY node_id) AS n_scaled,
+    CASE WHEN scale IS NOT NULL THEN COUNT(scale) OVER (PARTITION BY node_id ORDER BY scale DESC) END AS n_at_least
+  FROM cand
+),
+scored AS (
+  SELECT node_id, eid, scale, n_scaled, n_at_least,
+    fixed_points + CASE WHEN n_at_least IS NULL THEN CAST(0 AS DOUBLE PRECISION) {tier_case}
+                        ELSE CAST(0 AS DOUBLE PRECISION) END AS score
+  FROM counted
+),
+ranked AS (
+  SELECT node_id, eid, scale, n_scaled, n_at_least, score, ROW_NUMBER() OVER (
+    PARTITION BY node_id ORDER BY score DESC, CASE WHEN scale IS NULL THEN 1 ELSE -scale END, eid) AS rn
+  FROM scored
+)
+SELECT node_id, eid, scale, n_scaled, n_at_least, score, rn FROM ranked WHERE rn <= {int(pool)} ORDER BY node_id, rn"""
+
+
 def _reason(text_: str, points: float) -> str:
     """"主营环节匹配（衬底）+30", "高新技术企业 +5": the points follow a closing bracket directly."""
     return f"{text_}{'' if text_.endswith('）') else ' '}+{points:g}"
@@ -218,10 +256,22 @@ def find_targets(session: Session, chain: Chain, figs: RegionFigures, rules: Rul
     with sensitive.readable_figures(session, [year], ("output_value", "revenue", "rd_spend"),
                                     firms="SELECT enterprise_id FROM enterprise_node WHERE chain = :chain "
                                           "AND node_id IN :nodes", params={"chain": chain.id, "nodes": node_ids}) as fig:
+        params = {"chain": chain.id, "nodes": node_ids, "codes": figs.codes, "year": year}
         sql = text(_candidates_sql(w, fig)).bindparams(bindparam("nodes", expanding=True),
                                                         bindparam("codes", expanding=True))
-        ranked = _rank_pool(session.execute(sql, {"chain": chain.id, "nodes": node_ids, "codes": figs.codes,
-                                                  "year": year}), tiers, pool)
+        # The pool depends on the registry tables and these only (chain.summary stores it until they change).
+        key = {**params, "nodes": sorted(node_ids), "codes": sorted(figs.codes), "weights": w, "pool": pool}
+        if dialect_name(session) == "postgresql":
+            # PostgreSQL ranks in the query (_ranked_sql) and sends only the pool.
+            ranked_sql = text(_ranked_sql(_candidates_sql(w, fig), tiers, pool)).bindparams(
+                bindparam("nodes", expanding=True), bindparam("codes", expanding=True))
+
+            def compute() -> list[dict]:
+                return [dict(zip(_RANKED_COLUMNS, r)) for r in session.execute(ranked_sql, params).all()]
+        else:
+            def compute() -> list[dict]:
+                return [vars(r) for r in _rank_pool(session.execute(sql, params), tiers, pool)]
+        ranked = [SimpleNamespace(**r) for r in summary.reuse(session, "diagnosis_targets", key, compute)]
         if not ranked:
             return {}
         pool_ids = sorted({r.eid for r in ranked})

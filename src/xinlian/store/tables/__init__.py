@@ -7,7 +7,7 @@ from importlib import import_module
 
 from xinlian.store.tables.base import Base
 
-MODULES = ["files", "search", "registry", "news", "facts", "work", "auth"]
+MODULES = ["files", "search", "registry", "news", "facts", "work", "auth", "derived"]
 
 for _m in MODULES:
     import_module(f"xinlian.store.tables.{_m}")

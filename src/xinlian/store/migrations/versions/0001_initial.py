@@ -83,6 +83,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_baseline')),
     sa.UniqueConstraint('scope', 'chain', 'node_id', 'year', name=op.f('uq_baseline_scope_chain_node_id_year'))
     )
+    op.create_table('derived_summary',
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('snapshot', sa.Text(), nullable=False),
+    sa.Column('built_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_derived_summary'))
+    )
     op.create_table('enterprise',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('credit_code', sa.String(length=18), nullable=True),
@@ -170,6 +178,11 @@ def upgrade() -> None:
     sa.Column('is_sample', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_region_total')),
     sa.UniqueConstraint('region_code', 'year', name=op.f('uq_region_total_region_code_year'))
+    )
+    op.create_table('registry_change',
+    sa.Column('txid', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('logged_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.PrimaryKeyConstraint('txid', name=op.f('pk_registry_change'))
     )
     op.create_table('search_doc',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -604,6 +617,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_visit_match_key'), table_name='visit')
     op.drop_table('visit')
     op.drop_table('search_doc')
+    op.drop_table('registry_change')
     op.drop_table('region_total')
     op.drop_table('raw_file')
     op.drop_table('policy')
@@ -613,6 +627,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_enterprise_region_code'), table_name='enterprise')
     op.drop_index('ix_enterprise_name_norm_region', table_name='enterprise')
     op.drop_table('enterprise')
+    op.drop_table('derived_summary')
     op.drop_table('baseline')
     op.drop_index(op.f('ix_audit_log_user_id'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
