@@ -48,14 +48,19 @@ def test_tier_points_follow_the_fractions():
     assert _tier_points(0, TIERS) == [0]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_pool_matches_the_definition_with_ties_and_missing_scales(seed):
-    rng = random.Random(seed)
+def candidate_rows(rng: random.Random, n: int) -> list[tuple]:
+    """(node, enterprise id, fixed points, scale) for ids 1..n-1 over three nodes, with ties and 15% no scale."""
     rows = []
-    for eid in range(1, 400):
+    for eid in range(1, n):
         node = rng.choice(["a_node", "b_node", "c_node"])
         scale = None if rng.random() < 0.15 else float(rng.choice([1, 2, 3, 5, 8, 13, 21, 34]) * 1e7)
         rows.append((node, eid, float(rng.choice([15, 30]) + rng.choice([0, 5, 8, 13])), scale))
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pool_matches_the_definition_with_ties_and_missing_scales(seed):
+    rows = candidate_rows(random.Random(seed), 400)
     got = [(r.node_id, r.eid, r.base_score, r.n_at_least, r.n_scaled) for r in _rank_pool(rows, TIERS, 25)]
     assert got == reference_pool(rows, TIERS, 25)
     assert len(got) == 75
@@ -140,11 +145,7 @@ def test_pool_ranked_by_the_database_matches_the_definition(db, seed):
     from xinlian.chain.targets import _RANKED_COLUMNS, _ranked_sql
 
     rng = random.Random(seed)
-    rows = []
-    for eid in range(1, 300):
-        node = rng.choice(["a_node", "b_node", "c_node"])
-        scale = None if rng.random() < 0.15 else float(rng.choice([1, 2, 3, 5, 8, 13, 21, 34]) * 1e7)
-        rows.append((node, eid, float(rng.choice([15, 30]) + rng.choice([0, 5, 8, 13])), scale))
+    rows = candidate_rows(rng, 300)
     rows += [("d_node", 400 + i, float(rng.choice([15, 30])), None) for i in range(7)]
     with db.session() as s:
         s.execute(text("CREATE TEMPORARY TABLE rank_cand (node_id VARCHAR(16), eid INTEGER, "
