@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
 from xinlian.web.gate import ConcurrencyGate
+
+
+def _run(coro):
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright (sync API) keeps an event loop running
+    in the main thread of the pytest worker that ran them, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result(timeout=60)
 
 
 def _held_app(release: asyncio.Event, seen: list):
@@ -44,7 +52,7 @@ def test_gate_lets_limit_requests_in_and_queues_the_rest_in_order():
         assert gate.most_inside == 2 and gate.inside == 0
         assert [p for p in seen if p.startswith("/page/")] == [f"/page/{i}" for i in range(6)]
 
-    asyncio.run(run())
+    _run(run())
 
 
 def test_gate_zero_is_no_limit():
@@ -57,7 +65,7 @@ def test_gate_zero_is_no_limit():
             release.set()
             assert [r.status_code for r in await asyncio.gather(*tasks)] == [200] * 5
 
-    asyncio.run(run())
+    _run(run())
 
 
 def test_gate_works_on_successive_event_loops():
@@ -72,8 +80,8 @@ def test_gate_works_on_successive_event_loops():
             rs = await asyncio.gather(*(c.get(f"/p/{i}") for i in range(3)))
         return [r.status_code for r in rs]
 
-    assert asyncio.run(one()) == [200] * 3
-    assert asyncio.run(one()) == [200] * 3
+    assert _run(one()) == [200] * 3
+    assert _run(one()) == [200] * 3
 
 
 def test_app_has_the_gate_from_settings(sqlite_web, monkeypatch):
