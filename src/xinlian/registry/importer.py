@@ -109,7 +109,12 @@ class ImportReport:
 
 
 def match_key(credit_code: str | None, name_norm: str, region: str | None) -> str:
-    return credit_code or f"n:{name_norm}|{region or ''}"
+    return credit_code or name_key(name_norm, region)
+
+
+def name_key(name_norm: str, region: str | None) -> str:
+    """The key of a firm without a credit code: its normalised name within its region."""
+    return f"n:{name_norm}|{region or ''}"
 
 
 # --- parsing -----------------------------------------------------------------------------------------------------
@@ -389,10 +394,10 @@ class Prepared(NamedTuple):
 
 
 def prepare(rec: dict) -> Prepared:
-    code, name_key = rec["credit_code"], f"n:{rec['name_norm']}|{rec['region_code'] or ''}"  # see match_key
+    code, by_name = rec["credit_code"], name_key(rec["name_norm"], rec["region_code"])
     aliases, products = rec["aliases"], rec.get("products")
     document = _document(rec["name"], aliases, products) if aliases or products else rec["name"]
-    return Prepared(code or name_key, _enterprise_values(rec), name_key if code else None,
+    return Prepared(code or by_name, _enterprise_values(rec), by_name if code else None,
                     tuple((a, names.normalise(a), kind) for a, kind in aliases) if aliases else (),
                     tuple(rec["nodes"]), rec["figures"], " ".join(dialect.search_terms(document)))
 
