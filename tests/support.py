@@ -17,3 +17,14 @@ def shared_path(*parts: str) -> Path:
     if not p.exists():
         pytest.skip(f"../shared is absent ({p} not found): this test reads real pages that are not shipped")
     return p
+
+
+def sqlite_file_bytes(path: str | Path) -> bytes:
+    """What a SQLite database holds on disk: its file, then its WAL and rollback journal when present."""
+    path = Path(path)
+    data = path.read_bytes()
+    for side in ("-wal", "-journal"):
+        extra = path.with_name(path.name + side)
+        if extra.exists():
+            data += extra.read_bytes()
+    return data

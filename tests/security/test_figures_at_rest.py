@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 sys.path.insert(0, str(Path(__file__).parents[1] / "chain"))
 
 from diagnose_fixtures import LOCAL, YEAR, build_district, write_chain  # noqa: E402
+from support import sqlite_file_bytes  # noqa: E402
 
 from xinlian.crypto import get_provider  # noqa: E402
 from xinlian.crypto.fields import FieldIntegrityError, generate_key_file  # noqa: E402
@@ -66,13 +67,7 @@ def db_file_bytes(db) -> bytes:
     if db.dialect == "sqlite":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        path = Path(db.engine.url.database)
-        data = path.read_bytes()
-        for side in ("-wal", "-journal"):
-            extra = path.with_name(path.name + side)
-            if extra.exists():
-                data += extra.read_bytes()
-        return data
+        return sqlite_file_bytes(db.engine.url.database)
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("CHECKPOINT")

@@ -3,23 +3,16 @@ commit and checkpoint, because ``open_db`` sets ``PRAGMA secure_delete=ON``."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import delete
 
+from support import sqlite_file_bytes
 from xinlian.store.tables.registry import Enterprise, EnterpriseFigure
 
 MARK = "残留检查QZ7X9示例企业"
 
 
 def _file_bytes(url: str) -> bytes:
-    path = Path(url.removeprefix("sqlite:///"))
-    out = path.read_bytes()
-    for side in ("-wal", "-journal"):
-        extra = path.with_name(path.name + side)
-        if extra.exists():
-            out += extra.read_bytes()
-    return out
+    return sqlite_file_bytes(url.removeprefix("sqlite:///"))
 
 
 def test_secure_delete_is_on_and_a_deleted_name_leaves_no_trace(sqlite_db):
